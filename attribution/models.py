@@ -1,0 +1,188 @@
+"""What it means: visitor sessions, the number leases that tie a call to one of them, and the
+CRM outcomes that say whether the call made money."""
+
+import uuid
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import Func, Q
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()
+
+
+class VisitorSession(models.Model):
+    """One visit to the advertiser's site, classified to a campaign and keyword on arrival.
+
+    The id is a random UUID: the snippet sends it back to renew the lease, so it must not be
+    guessable (a guessed id would let a stranger hold someone else's number)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="sessions"
+    )
+    visitor_id = models.CharField(max_length=64)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
+    keyword = models.ForeignKey(
+        "campaigns.Keyword",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    landing_url = models.TextField()
+    referrer = models.TextField(blank=True)
+    gclid = models.CharField(max_length=255, blank=True)
+    gbraid = models.CharField(max_length=255, blank=True)
+    wbraid = models.CharField(max_length=255, blank=True)
+    msclkid = models.CharField(max_length=255, blank=True)
+    fbclid = models.CharField(max_length=255, blank=True)
+    utm_source = models.CharField(max_length=255, blank=True)
+    utm_medium = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=255, blank=True)
+    utm_term = models.CharField(max_length=255, blank=True)
+    utm_content = models.CharField(max_length=255, blank=True)
+    user_agent = models.TextField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    is_bot = models.BooleanField(default=False)
+    email = models.EmailField(blank=True, help_text="When the site identifies the visitor.")
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "started_at"], name="session_account_started_idx"),
+            models.Index(
+                fields=["account", "visitor_id", "started_at"], name="session_visitor_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_seen_at__gte=models.F("started_at")),
+                name="session_seen_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class NumberAssignment(models.Model):
+    """A lease of one pool number to one session over [starts_at, ends_at).
+
+    PostgreSQL refuses two overlapping non-overflow leases of one number (the exclusion
+    constraint below), so no allocation race can hand a number to two live sessions. Overflow
+    leases — shared because the pool was exhausted — are exempt by design and flagged."""
+
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="assignments"
+    )
+    number = models.ForeignKey(
+        "campaigns.TrackingNumber", on_delete=models.PROTECT, related_name="assignments"
+    )
+    pool = models.ForeignKey(
+        "campaigns.NumberPool", on_delete=models.PROTECT, related_name="assignments"
+    )
+    session = models.ForeignKey(
+        VisitorSession, on_delete=models.CASCADE, related_name="assignments"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    overflow = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            ExclusionConstraint(
+                name="assignment_no_overlap",
+                expressions=[
+                    ("number", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(overflow=False),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="assignment_positive_span"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["number", "starts_at"], name="assignment_number_start_idx"),
+            models.Index(fields=["pool", "ends_at"], name="assignment_pool_end_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number_id} → {self.session_id}"
+
+
+class OutcomeStage(models.TextChoices):
+    LEAD = "lead", "Lead"
+    QUALIFIED = "qualified", "Qualified"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class MatchMethod(models.TextChoices):
+    CALL = "call", "Named call"
+    PHONE = "phone", "Caller phone"
+    EMAIL = "email", "Email"
+    UNMATCHED = "unmatched", "Unmatched"
+
+
+class Outcome(models.Model):
+    """A CRM's word on a call: a deal moving lead → qualified → won | lost, with its value."""
+
+    Stage = OutcomeStage
+    MatchMethod = MatchMethod
+
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="outcomes"
+    )
+    crm = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=120)
+    call = models.ForeignKey(
+        "calls.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="outcomes"
+    )
+    call_external_id = models.CharField(max_length=120, blank=True)
+    caller_e164 = models.CharField(max_length=20, blank=True)
+    caller_raw = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    occurred_at = models.DateTimeField()
+    match_method = models.CharField(
+        max_length=20, choices=MatchMethod.choices, default=MatchMethod.UNMATCHED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "crm", "external_id"], name="outcome_crm_external_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=OutcomeStage.values), name="outcome_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0), name="outcome_value_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "caller_e164", "occurred_at"], name="outcome_caller_idx"
+            ),
+            models.Index(fields=["account", "occurred_at"], name="outcome_account_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crm}:{self.external_id} ({self.stage})"

@@ -1,0 +1,272 @@
+"""Who advertises what, and where the phone numbers come from.
+
+Every tenant row carries its `account` directly (not only through a parent) so that one
+mechanism — filtering on `account` — scopes every query, and every report can use an
+`(account, …)` index without a join.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    PAID_SEARCH = "paid_search", "Paid search"
+    PAID_SOCIAL = "paid_social", "Paid social"
+    DISPLAY = "display", "Display"
+    EMAIL = "email", "Email"
+    OFFLINE = "offline", "Offline"
+    ORGANIC = "organic", "Organic"
+    REFERRAL = "referral", "Referral"
+    DIRECT = "direct", "Direct"
+    OTHER = "other", "Other"
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    INTEGRATION = "integration", "Integration"
+    REPORTING = "reporting", "Reporting"
+    FINANCE = "finance", "Finance"
+
+
+def new_public_key() -> str:
+    return "pk_" + secrets.token_urlsafe(18)
+
+
+class Account(models.Model):
+    """An advertiser. Currency, time zone and phone region govern every figure and number."""
+
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="USD")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    region = models.CharField(max_length=2, default="US", help_text="Default phone region.")
+    allowed_origins = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    public_key = models.CharField(max_length=40, unique=True, default=new_public_key)
+    twilio_auth_token = models.CharField(max_length=128, blank=True)
+    lookback_days = models.PositiveSmallIntegerField(default=30)
+    match_window_days = models.PositiveSmallIntegerField(default=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="account_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(lookback_days__gte=1, lookback_days__lte=365),
+                name="account_lookback_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(match_window_days__gte=1, match_window_days__lte=365),
+                name="account_match_window_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A bearer key. Only a SHA-256 of the secret is stored; the key is shown once."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    prefix = models.CharField(max_length=16, help_text="Shown to tell keys apart.")
+    hashed_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="api_key_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.role})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Membership(models.Model):
+    """Links a staff user to the accounts whose data they may see in the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.account}"
+
+
+class Campaign(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    source = models.CharField(max_length=100, blank=True)
+    medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    forward_to = models.CharField(max_length=20, blank=True, help_text="E.164")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="campaign_name_unique"),
+            # utm_campaign is how a landing URL finds its campaign: it must be unambiguous.
+            models.UniqueConstraint(
+                fields=["account", "utm_campaign"],
+                condition=~Q(utm_campaign=""),
+                name="campaign_utm_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="campaign_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(forward_to="") | Q(forward_to__regex=r"^\+[1-9][0-9]{6,14}$"),
+                name="campaign_forward_to_e164",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Keyword(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="keywords")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="keywords")
+    text = models.CharField(max_length=200)
+    utm_term = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "text"], name="keyword_text_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "utm_term"], name="keyword_utm_term_idx")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class NumberPool(models.Model):
+    """Tracking numbers handed out to website sessions of one campaign (or one keyword)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="pools")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pools")
+    keyword = models.ForeignKey(
+        Keyword, on_delete=models.PROTECT, null=True, blank=True, related_name="pools"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    idle_timeout_seconds = models.PositiveIntegerField(default=1800)
+    is_default = models.BooleanField(
+        default=False, help_text="Serves traffic that matches no campaign."
+    )
+    recommended_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Erlang B size for <1% blocking at the observed load."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "keyword"], nulls_distinct=False, name="pool_target_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(is_default=True), name="pool_one_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(idle_timeout_seconds__gte=60, idle_timeout_seconds__lte=86400),
+                name="pool_idle_timeout_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Pool {self.pk}"
+
+
+class TrackingNumber(models.Model):
+    """A phone number we own. Static numbers name their campaign; pool numbers their pool, and
+    carry the pool's campaign too so a call finds its campaign with one lookup."""
+
+    class Kind(models.TextChoices):
+        STATIC = "static", "Static"
+        POOL = "pool", "Pool"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="numbers")
+    e164 = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="numbers"
+    )
+    pool = models.ForeignKey(
+        NumberPool, on_delete=models.PROTECT, null=True, blank=True, related_name="numbers"
+    )
+    provider = models.CharField(max_length=40, default="twilio")
+    provider_sid = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="static", pool__isnull=True, campaign__isnull=False)
+                    | Q(kind="pool", pool__isnull=False, campaign__isnull=False)
+                ),
+                name="number_kind_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(e164__regex=r"^\+[1-9][0-9]{6,14}$"), name="number_e164"
+            ),
+        ]
+        indexes = [models.Index(fields=["pool", "active"], name="number_pool_active_idx")]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class DailyCost(models.Model):
+    """Spend of one campaign (or one of its keywords) on one day of the account's calendar."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="costs")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="costs")
+    keyword = models.ForeignKey(
+        Keyword, on_delete=models.PROTECT, null=True, blank=True, related_name="costs"
+    )
+    date = models.DateField()
+    amount = models.DecimalField(max_digits=16, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    clicks = models.PositiveIntegerField(default=0)
+    impressions = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "keyword", "date"],
+                nulls_distinct=False,
+                name="cost_campaign_keyword_date_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cost_amount_non_negative"),
+        ]
+        indexes = [models.Index(fields=["account", "date"], name="cost_account_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.date}: {self.amount} {self.currency}"

@@ -1,0 +1,47 @@
+"""`GET /healthz` for load balancers and the Docker HEALTHCHECK (PRODUCT.md, "The public contract").
+
+200 while the database answers (status `ok`, or `degraded` when only the broker is down),
+503 when it does not. Checks are bounded by short timeouts so a probe never hangs."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any failure to answer means down; the probe must not raise
+        connection.close_if_unusable_or_obsolete()
+        return "down"
+    return "ok"
+
+
+def broker_status() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return "unconfigured"
+    try:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+    except Exception:  # kombu raises transport-specific errors; all of them mean down
+        return "down"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    database, broker = database_status(), broker_status()
+    if database == "down":
+        overall = "down"
+    elif broker == "down":
+        overall = "degraded"
+    else:
+        overall = "ok"
+    body = {"status": overall, "database": database, "broker": broker}
+    return JsonResponse(body, status=503 if database == "down" else 200)

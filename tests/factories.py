@@ -1,0 +1,167 @@
+"""factory_boy factories, one per model. `FACTORIES` maps each model to its factory: the tenancy
+matrix uses it to build an object for any route, so a new model needs a factory here."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from attribution.models import NumberAssignment, Outcome, VisitorSession
+from calls.models import Call, CallStatus
+from campaigns.models import (
+    Account,
+    ApiKey,
+    Campaign,
+    Channel,
+    DailyCost,
+    Keyword,
+    NumberPool,
+    TrackingNumber,
+)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    currency = "USD"
+    time_zone = "America/New_York"
+    region = "US"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    channel = Channel.PAID_SEARCH
+    forward_to = "+14155552671"
+
+
+class KeywordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Keyword
+
+    campaign = factory.SubFactory(CampaignFactory)
+    account = factory.SelfAttribute("campaign.account")
+    text = factory.Sequence(lambda n: f"keyword {n}")
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NumberPool
+
+    campaign = factory.SubFactory(CampaignFactory)
+    account = factory.SelfAttribute("campaign.account")
+    name = factory.Sequence(lambda n: f"Pool {n}")
+
+
+# Valid US numbers in the 212 area code (the 555-01xx block is fictional but valid).
+_numbers = (f"+1212555{n:04d}" for n in range(100, 10_000))
+
+
+class StaticNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrackingNumber
+
+    campaign = factory.SubFactory(CampaignFactory)
+    account = factory.SelfAttribute("campaign.account")
+    e164 = factory.LazyFunction(lambda: next(_numbers))
+    kind = TrackingNumber.Kind.STATIC
+
+
+class PoolNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrackingNumber
+
+    pool = factory.SubFactory(PoolFactory)
+    account = factory.SelfAttribute("pool.account")
+    campaign = factory.SelfAttribute("pool.campaign")
+    e164 = factory.LazyFunction(lambda: next(_numbers))
+    kind = TrackingNumber.Kind.POOL
+
+
+class CostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailyCost
+
+    campaign = factory.SubFactory(CampaignFactory)
+    account = factory.SelfAttribute("campaign.account")
+    date = factory.Sequence(lambda n: dt.date(2026, 1, 1) + dt.timedelta(days=n))
+    amount = Decimal("100.00")
+    currency = factory.SelfAttribute("account.currency")
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VisitorSession
+
+    account = factory.SubFactory(AccountFactory)
+    visitor_id = factory.Sequence(lambda n: f"visitor-{n}")
+    landing_url = "https://www.example.com/"
+    started_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.SelfAttribute("started_at")
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NumberAssignment
+
+    number = factory.SubFactory(PoolNumberFactory)
+    account = factory.SelfAttribute("number.account")
+    pool = factory.SelfAttribute("number.pool")
+    session = factory.SubFactory(SessionFactory, account=factory.SelfAttribute("..account"))
+    starts_at = factory.LazyFunction(timezone.now)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=30))
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Call
+
+    account = factory.SubFactory(AccountFactory)
+    provider = "twilio"
+    external_id = factory.Sequence(lambda n: f"CA{n:032x}")
+    tracking_e164 = "+12125550100"
+    caller_e164 = "+14155552671"
+    started_at = factory.LazyFunction(timezone.now)
+    duration_seconds = 120
+    status = CallStatus.ANSWERED
+
+
+class OutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Outcome
+
+    account = factory.SubFactory(AccountFactory)
+    crm = "hubspot"
+    external_id = factory.Sequence(lambda n: f"deal-{n}")
+    stage = Outcome.Stage.LEAD
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+FACTORIES = {
+    Campaign: CampaignFactory,
+    Keyword: KeywordFactory,
+    NumberPool: PoolFactory,
+    TrackingNumber: StaticNumberFactory,
+    DailyCost: CostFactory,
+    VisitorSession: SessionFactory,
+    NumberAssignment: AssignmentFactory,
+    Call: CallFactory,
+    Outcome: OutcomeFactory,
+}
+
+
+def make_for_account(model, account):
+    """Build one object of `model` owned by `account`, parents included."""
+    factory_class = FACTORIES[model]
+    if model in (Keyword, NumberPool, TrackingNumber, DailyCost):
+        return factory_class(campaign=CampaignFactory(account=account))
+    return factory_class(account=account)
+
+
+__all__ = ["ApiKey", "FACTORIES", "make_for_account"]
