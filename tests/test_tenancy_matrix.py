@@ -57,7 +57,12 @@ LIST_ROUTES = [r for r in ROUTES if not r.is_detail]
 def test_the_walk_finds_every_resource():
     models = {route.model.__name__ for route in ROUTES}
     assert models >= {
-        "Campaign", "Keyword", "NumberPool", "TrackingNumber", "DailyCost", "VisitorSession",
+        "Campaign",
+        "Keyword",
+        "NumberPool",
+        "TrackingNumber",
+        "DailyCost",
+        "VisitorSession",
     }
     for route in ROUTES:
         assert route.model in FACTORIES, f"add a factory for {route.model.__name__}"

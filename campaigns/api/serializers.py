@@ -185,15 +185,18 @@ class CostListSerializer(serializers.ListSerializer):
     """A batch of costs: every item checked, and the same (campaign, keyword, date) twice in
     one batch is an error on the later item (an upsert cannot apply both)."""
 
-    def validate(self, attrs):
+    def to_internal_value(self, data):
+        # Checked here, not in validate(): DRF would fold a validate() error into
+        # non_field_errors and lose which item it was.
+        attrs = super().to_internal_value(data)
         seen: dict[tuple, int] = {}
-        errors: list[dict] = [{} for _ in attrs]
+        errors: dict[int, dict] = {}
         for index, item in enumerate(attrs):
             key = (item["campaign"].pk, getattr(item.get("keyword"), "pk", None), item["date"])
             if key in seen:
                 errors[index] = {"date": [f"Same campaign, keyword and date as item {seen[key]}."]}
             seen.setdefault(key, index)
-        if any(errors):
+        if errors:
             raise serializers.ValidationError(errors)
         return attrs
 

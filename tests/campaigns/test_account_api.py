@@ -49,16 +49,28 @@ def test_admin_patches_settings_and_origins_are_normalised(api, account):
     [
         ({"currency": "usd"}, "currency", "'usd' is not an ISO 4217 currency code."),
         ({"currency": "XYZ"}, "currency", "'XYZ' is not an ISO 4217 currency code."),
-        ({"time_zone": "Mars/Base"}, "time_zone",
-         "'Mars/Base' is not an IANA time zone like 'America/New_York'."),
+        (
+            {"time_zone": "Mars/Base"},
+            "time_zone",
+            "'Mars/Base' is not an IANA time zone like 'America/New_York'.",
+        ),
         ({"region": "ZZ"}, "region", "'ZZ' is not a region code like 'US' or 'GB'."),
-        ({"allowed_origins": ["shop.example.com"]}, "allowed_origins",
-         "'shop.example.com' is not an origin like https://www.example.com"),
-        ({"allowed_origins": ["https://a.com/path"]}, "allowed_origins",
-         "'https://a.com/path' has more than a scheme, host and port"),
+        (
+            {"allowed_origins": ["shop.example.com"]},
+            "allowed_origins",
+            "'shop.example.com' is not an origin like https://www.example.com",
+        ),
+        (
+            {"allowed_origins": ["https://a.com/path"]},
+            "allowed_origins",
+            "'https://a.com/path' has more than a scheme, host and port",
+        ),
         ({"lookback_days": 0}, "lookback_days", "Ensure this value is greater than or equal to 1."),
-        ({"match_window_days": 400}, "match_window_days",
-         "Ensure this value is less than or equal to 365."),
+        (
+            {"match_window_days": 400},
+            "match_window_days",
+            "Ensure this value is less than or equal to 365.",
+        ),
         ({"colour": "blue"}, "colour", "Unknown field."),
     ],
 )

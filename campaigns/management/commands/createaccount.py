@@ -35,4 +35,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Account {account.pk} ({account.name}) created.")
             self.stdout.write(f"Admin API key (shown once): {raw_key}")
             self.stdout.write(f"Public key for the website snippet: {account.public_key}")
-
