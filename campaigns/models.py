@@ -48,6 +48,9 @@ class Account(models.Model):
     twilio_auth_token = models.CharField(max_length=128, blank=True)
     lookback_days = models.PositiveSmallIntegerField(default=30)
     match_window_days = models.PositiveSmallIntegerField(default=30)
+    is_demo = models.BooleanField(
+        default=False, help_text="Made by `loaddemo`, which replaces it on every run."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
