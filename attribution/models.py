@@ -58,6 +58,8 @@ class VisitorSession(models.Model):
     email = models.EmailField(blank=True, help_text="When the site identifies the visitor.")
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
+    # Until when a renewal keeps this session (and its number); later, the visitor starts anew.
+    expires_at = models.DateTimeField()
 
     class Meta:
         indexes = [
@@ -99,6 +101,8 @@ class NumberAssignment(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     overflow = models.BooleanField(default=False)
+    # Set by the periodic sweep once the lease is over; bookkeeping only (liveness is ends_at).
+    released = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -117,10 +121,35 @@ class NumberAssignment(models.Model):
         indexes = [
             models.Index(fields=["number", "starts_at"], name="assignment_number_start_idx"),
             models.Index(fields=["pool", "ends_at"], name="assignment_pool_end_idx"),
+            models.Index(fields=["session", "ends_at"], name="assignment_session_end_idx"),
+            models.Index(
+                fields=["ends_at"], condition=Q(released=False), name="assignment_unreleased_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number_id} → {self.session_id}"
+
+
+class PoolExhaustion(models.Model):
+    """How many sessions of one pool, in one hour, found every number busy and had to share."""
+
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="pool_exhaustions"
+    )
+    pool = models.ForeignKey(
+        "campaigns.NumberPool", on_delete=models.CASCADE, related_name="exhaustions"
+    )
+    hour = models.DateTimeField(help_text="Start of the hour, UTC.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "hour"], name="pool_exhaustion_hour_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} {self.hour:%Y-%m-%d %H}:00 ×{self.count}"
 
 
 class OutcomeStage(models.TextChoices):

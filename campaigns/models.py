@@ -183,6 +183,16 @@ class NumberPool(models.Model):
     recommended_size = models.PositiveIntegerField(
         null=True, blank=True, help_text="Erlang B size for <1% blocking at the observed load."
     )
+    # The load behind recommended_size, refreshed by a periodic task (attribution.dni.sizing).
+    peak_hour_sessions = models.FloatField(null=True, blank=True)
+    mean_holding_seconds = models.FloatField(null=True, blank=True)
+    blocking_probability = models.FloatField(
+        null=True, blank=True, help_text="Erlang B blocking at the current size and load."
+    )
+    exhaustion_rate = models.FloatField(
+        null=True, blank=True, help_text="Share of recent sessions that had to share a number."
+    )
+    sized_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -224,6 +234,9 @@ class TrackingNumber(models.Model):
     provider = models.CharField(max_length=40, default="twilio")
     provider_sid = models.CharField(max_length=64, blank=True)
     active = models.BooleanField(default=True)
+    # End of this pool number's latest exclusive lease: allocation picks the number free
+    # longest by this column alone (the leases themselves stay the truth, see NumberAssignment).
+    lease_ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -239,7 +252,14 @@ class TrackingNumber(models.Model):
                 condition=Q(e164__regex=r"^\+[1-9][0-9]{6,14}$"), name="number_e164"
             ),
         ]
-        indexes = [models.Index(fields=["pool", "active"], name="number_pool_active_idx")]
+        indexes = [
+            models.Index(fields=["pool", "active"], name="number_pool_active_idx"),
+            models.Index(
+                fields=["pool", "lease_ends_at"],
+                condition=Q(active=True),
+                name="number_pool_free_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.e164

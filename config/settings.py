@@ -135,7 +135,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Bookkeeping only: leases are live by their end time whether or not this runs.
+    "release-expired-assignments": {
+        "task": "attribution.dni.tasks.release_expired_assignments_task",
+        "schedule": 60.0,
+    },
+    "size-pools": {"task": "attribution.dni.tasks.size_pools_task", "schedule": 3600.0},
+}
+
+# A shared cache for rate limits: Redis in production (atomic INCR across processes),
+# in-process memory for the demo.
+CACHE_URL = env("CACHE_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Dynamic number insertion: requests per minute per client IP and per public key.
+DNI_RATE_PER_IP = env.int("DNI_RATE_PER_IP", default=120)
+DNI_RATE_PER_KEY = env.int("DNI_RATE_PER_KEY", default=60_000)
+# Behind a proxy, the client is the first address of X-Forwarded-For.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["campaigns.api.auth.ApiKeyAuthentication"],

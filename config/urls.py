@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from attribution.api import views as attribution_views
+from attribution.dni import snippet_view
+from attribution.dni import views as dni_views
 from campaigns.api import views as campaign_views
 from config.health import healthz
 
@@ -22,6 +24,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("dni/v1/sessions", dni_views.sessions, name="dni-sessions"),
+    path("dni/v1/<str:public_key>.js", snippet_view.snippet, name="dni-snippet"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

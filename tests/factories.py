@@ -104,6 +104,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
     landing_url = "https://www.example.com/"
     started_at = factory.LazyFunction(timezone.now)
     last_seen_at = factory.SelfAttribute("started_at")
+    expires_at = factory.LazyAttribute(lambda o: o.last_seen_at + dt.timedelta(minutes=30))
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

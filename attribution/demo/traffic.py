@@ -180,6 +180,7 @@ def _session(rng, catalog, clock, source: Source, visitor, started: datetime, em
         started_at=started,
         # Never in the future, even for a visit late last night loaded just after midnight.
         last_seen_at=min(started + timedelta(seconds=seconds), clock.now),
+        expires_at=min(started + timedelta(seconds=seconds), clock.now) + timedelta(minutes=30),
         **utm,
         **clicks,
     )

@@ -1,0 +1,1 @@
+"""Dynamic number insertion: classifying visits, leasing pool numbers, sizing pools, the snippet."""

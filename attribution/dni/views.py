@@ -1,0 +1,5 @@
+from django.http import JsonResponse
+
+
+def sessions(request):
+    return JsonResponse({}, status=501)
