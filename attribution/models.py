@@ -60,6 +60,8 @@ class VisitorSession(models.Model):
     last_seen_at = models.DateTimeField()
     # Until when a renewal keeps this session (and its number); later, the visitor starts anew.
     expires_at = models.DateTimeField()
+    # Each renewal pushes expires_at this far ahead: the pool's idle timeout at the start.
+    idle_timeout_seconds = models.PositiveIntegerField(default=1800)
 
     class Meta:
         indexes = [
