@@ -34,7 +34,7 @@ test: $(STAMP) ## Lint, check formatting and run the whole suite on PostgreSQL a
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/ensure_redis.py
-	SECRET_KEY=test-only-secret $(WITH_DB) -- $(BIN)/pytest $(PYTEST_ARGS)
+	SECRET_KEY=test-only-secret DATABASE_POOL_SIZE=60 $(WITH_DB) -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint and format check only
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
