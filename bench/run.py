@@ -83,3 +83,6 @@ if __name__ == "__main__":
     call_command("migrate", verbosity=0)
     connection.ensure_connection()
     bench_costs()
+    import dni  # after Django is set up
+
+    dni.main()

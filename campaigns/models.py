@@ -10,7 +10,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Channel(models.TextChoices):
@@ -254,8 +254,12 @@ class TrackingNumber(models.Model):
         ]
         indexes = [
             models.Index(fields=["pool", "active"], name="number_pool_active_idx"),
+            # The allocation query's order (free longest first, never-used first): one index
+            # scan instead of sorting the pool on every new session.
             models.Index(
-                fields=["pool", "lease_ends_at"],
+                F("pool"),
+                F("lease_ends_at").asc(nulls_first=True),
+                F("id"),
                 condition=Q(active=True),
                 name="number_pool_free_idx",
             ),

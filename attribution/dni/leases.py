@@ -21,13 +21,46 @@ from psycopg import errors as pg_errors
 
 from attribution.dni.classify import Classification
 from attribution.dni.config import DEFAULT_IDLE_SECONDS, AccountConfig, PoolRef
-from attribution.models import VisitorSession
 
 RACE_RETRIES = 3
 
-# Claim the number free longest, lease it, and move its lease end, in one statement.
-ALLOCATE_SQL = """
-WITH picked AS (
+SESSION_COLUMNS = (
+    "id",
+    "account_id",
+    "visitor_id",
+    "campaign_id",
+    "keyword_id",
+    "channel",
+    "landing_url",
+    "referrer",
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "fbclid",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "user_agent",
+    "ip",
+    "is_bot",
+    "email",
+    "started_at",
+    "last_seen_at",
+    "expires_at",
+    "idle_timeout_seconds",
+)
+INSERT_SESSION = (
+    f"INSERT INTO attribution_visitorsession ({', '.join(SESSION_COLUMNS)}) "
+    f"VALUES ({', '.join(f'%({c})s' for c in SESSION_COLUMNS)}) RETURNING id"
+)
+
+# Claim the number free longest, lease it, and move its lease end: one statement. `{session}`
+# is the session's id, or the id of a session created by the same statement (START_SQL).
+_ALLOCATE = """
+picked AS (
     SELECT id FROM campaigns_trackingnumber
     WHERE pool_id = %(pool)s AND active AND (lease_ends_at IS NULL OR lease_ends_at <= %(now)s)
     ORDER BY lease_ends_at ASC NULLS FIRST, id
@@ -40,11 +73,17 @@ WITH picked AS (
 ), assigned AS (
     INSERT INTO attribution_numberassignment
         (account_id, number_id, pool_id, session_id, starts_at, ends_at, overflow, released)
-    SELECT %(account)s, id, %(pool)s, %(session)s, %(now)s, %(ends)s, false, false FROM leased
+    SELECT %(account)s, id, %(pool)s, {session}, %(now)s, %(ends)s, false, false FROM leased
     RETURNING number_id
 )
 SELECT leased.id, leased.e164 FROM leased JOIN assigned ON assigned.number_id = leased.id
 """
+ALLOCATE_SQL = "WITH " + _ALLOCATE.format(session="%(session)s")
+# A new session and its lease in one round trip, atomic without a transaction block. The
+# session row is written even when no number is free; it then shares one (OVERFLOW_SQL).
+START_SQL = f"WITH created AS ({INSERT_SESSION}), " + _ALLOCATE.format(
+    session="(SELECT id FROM created)"
+)
 
 # Every number is busy: share the one whose holder was least recently active (its lease ends
 # soonest). The shared lease is flagged overflow, which the exclusion constraint exempts.
@@ -113,6 +152,23 @@ class VisitFacts:
     is_bot: bool
 
 
+def _fetch(sql: str, params: dict):
+    """One statement, one round trip. Outside a transaction block it commits by itself, which
+    is all the atomicity a single statement needs; inside one (tests) a savepoint keeps a
+    failure from poisoning the caller's transaction."""
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _lost_race(exc: IntegrityError) -> bool:
+    return isinstance(exc.__cause__, pg_errors.ExclusionViolation)
+
+
 def renew_session(
     *, config: AccountConfig, session_id: uuid.UUID, now: datetime | None = None
 ) -> SessionAnswer | None:
@@ -121,12 +177,11 @@ def renew_session(
     now = now or timezone.now()
     params = {"now": now, "session": session_id, "account": config.account_id}
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(RENEW_SQL, params)
-            row = cursor.fetchone()
-    except IntegrityError:
-        # The lease could not be extended without overlapping another: it had lapsed.
-        return None
+        row = _fetch(RENEW_SQL, params)
+    except IntegrityError as exc:
+        if not _lost_race(exc):
+            raise
+        return None  # the lease could not be extended without overlapping another: it lapsed
     if row is None:
         return None
     visitor_id, campaign_id, expires_at, e164 = row
@@ -135,7 +190,6 @@ def renew_session(
     return SessionAnswer(session_id, visitor_id, e164, campaign_id, expires_at, created=False)
 
 
-@transaction.atomic
 def start_session(
     *,
     config: AccountConfig,
@@ -145,7 +199,8 @@ def start_session(
     now: datetime | None = None,
 ) -> SessionAnswer:
     """Record a new session and give it a number: a lease from its pool, else its campaign's
-    static number, else none. Bots never take a pool number."""
+    static number, else none. Bots never take a pool number. With a pool, the session and its
+    lease are one statement; a lost race for a number retries the whole statement."""
     now = now or timezone.now()
     pool = (
         None
@@ -154,7 +209,24 @@ def start_session(
     )
     idle = pool.idle_timeout_seconds if pool else DEFAULT_IDLE_SECONDS
     campaign_id = classification.campaign_id or (pool.campaign_id if pool else None)
-    session = VisitorSession.objects.create(
+    session = _session_row(config, classification, visit, visitor_id, campaign_id, idle, now)
+    e164 = None
+    if pool is None:
+        _fetch(INSERT_SESSION, session)
+    else:
+        params = {**session, **_lease_params(config, pool, session["id"], now)}
+        e164 = _start_with_lease(params)
+    e164 = e164 or config.static_numbers.get(campaign_id)
+    return SessionAnswer(
+        session["id"], session["visitor_id"], e164, campaign_id, session["expires_at"], True
+    )
+
+
+def _session_row(config, classification, visit, visitor_id, campaign_id, idle, now) -> dict:
+    row = dict.fromkeys(SESSION_COLUMNS, "")
+    row.update(classification.params)
+    row.update(
+        id=uuid.uuid4(),
         account_id=config.account_id,
         visitor_id=visitor_id or uuid.uuid4().hex,
         campaign_id=campaign_id,
@@ -169,22 +241,12 @@ def start_session(
         last_seen_at=now,
         expires_at=now + timedelta(seconds=idle),
         idle_timeout_seconds=idle,
-        **classification.params,
     )
-    e164 = lease_number(config=config, pool=pool, session_id=session.id, now=now) if pool else None
-    if e164 is None:
-        e164 = config.static_numbers.get(campaign_id)
-    return SessionAnswer(
-        session.id, session.visitor_id, e164, campaign_id, session.expires_at, created=True
-    )
+    return row
 
 
-def lease_number(
-    *, config: AccountConfig, pool: PoolRef, session_id: uuid.UUID, now: datetime
-) -> str | None:
-    """Lease the pool number free longest to the session; share one (overflow) when none is
-    free. Returns the number, or None when the pool has no active number at all."""
-    params = {
+def _lease_params(config: AccountConfig, pool: PoolRef, session_id, now: datetime) -> dict:
+    return {
         "pool": pool.id,
         "account": config.account_id,
         "session": session_id,
@@ -192,19 +254,23 @@ def lease_number(
         "ends": now + timedelta(seconds=pool.idle_timeout_seconds),
         "hour": now.astimezone(UTC).replace(minute=0, second=0, microsecond=0),
     }
-    for _ in range(RACE_RETRIES):
+
+
+def _start_with_lease(params: dict) -> str | None:
+    for attempt in range(RACE_RETRIES):
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(ALLOCATE_SQL, params)
-                row = cursor.fetchone()
+            row = _fetch(START_SQL if attempt == 0 else ALLOCATE_SQL, params)
+            break
         except IntegrityError as exc:
-            if not isinstance(exc.__cause__, pg_errors.ExclusionViolation):
+            if not _lost_race(exc):
                 raise
-            continue  # lost a race for a number another request just committed; look again
-        if row is not None:
-            return row[1]
-        break
-    with connection.cursor() as cursor:
-        cursor.execute(OVERFLOW_SQL, params)
-        row = cursor.fetchone()
+            # Lost a race for a number another request had just committed; the statement
+            # rolled back whole, so the session is created again with the next try.
+            if attempt == 0:
+                _fetch(INSERT_SESSION, params)
+    else:
+        row = None
+    if row is not None:
+        return row[1]
+    row = _fetch(OVERFLOW_SQL, params)
     return row[1] if row else None
