@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from attribution.demo import calling, leases, money, timeline, traffic
 from attribution.demo.catalog import Catalog, create_catalog
+from attribution.dni import leases as dni_leases
 from attribution.models import NumberAssignment, Outcome, VisitorSession
 from calls.models import Call
 from campaigns import services
@@ -115,6 +116,8 @@ def load_demo(
             batch = rows[start : start + BATCH_SIZE]
             model.objects.bulk_create(batch)
             tracker.advance(step, len(batch))
+    # The live allocator orders free numbers by their last lease's end: carry it over.
+    dni_leases.sync_lease_ends(account=catalog.account)
     password = _reset_admin_login(account=catalog.account)
     _, api_key = services.issue_api_key(account=catalog.account, role=Role.ADMIN, name="demo")
     return DemoResult(

@@ -274,3 +274,21 @@ def _start_with_lease(params: dict) -> str | None:
         return row[1]
     row = _fetch(OVERFLOW_SQL, params)
     return row[1] if row else None
+
+
+SYNC_LEASE_ENDS_SQL = """
+UPDATE campaigns_trackingnumber n SET lease_ends_at = last.ends_at
+FROM (
+    SELECT number_id, max(ends_at) AS ends_at FROM attribution_numberassignment
+    WHERE account_id = %(account)s GROUP BY number_id
+) AS last
+WHERE n.id = last.number_id
+"""
+
+
+def sync_lease_ends(*, account) -> int:
+    """Set every pool number's `lease_ends_at` from its leases, for rows written in bulk (the
+    demo, imports) rather than by the allocator. Returns the numbers updated."""
+    with connection.cursor() as cursor:
+        cursor.execute(SYNC_LEASE_ENDS_SQL, {"account": account.pk})
+        return cursor.rowcount

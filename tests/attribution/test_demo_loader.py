@@ -245,3 +245,14 @@ def test_loaddemo_command_prints_the_login_and_urls(db):
         "http://127.0.0.1:8000/healthz",
     ):
         assert url in text
+
+
+def test_demo_numbers_remember_when_their_last_lease_ends(db):
+    from attribution.demo import load_demo
+    from attribution.models import NumberAssignment
+    from campaigns.models import TrackingNumber
+
+    result = load_demo(scale=0.02, days=3)
+    for number in TrackingNumber.objects.filter(account=result.account, kind="pool"):
+        leases = NumberAssignment.objects.filter(number=number).order_by("-ends_at")
+        assert number.lease_ends_at == (leases[0].ends_at if leases else None)
