@@ -6,52 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0002_initial'),
-        ('campaigns', '0003_dni_leases'),
+        ("attribution", "0002_initial"),
+        ("campaigns", "0003_dni_leases"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PoolExhaustion',
+            name="PoolExhaustion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField(help_text='Start of the hour, UTC.')),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField(help_text="Start of the hour, UTC.")),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='numberassignment',
-            name='released',
+            model_name="numberassignment",
+            name="released",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='visitorsession',
-            name='expires_at',
+            model_name="visitorsession",
+            name="expires_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
             preserve_default=False,
         ),
         migrations.AddIndex(
-            model_name='numberassignment',
-            index=models.Index(fields=['session', 'ends_at'], name='assignment_session_end_idx'),
+            model_name="numberassignment",
+            index=models.Index(fields=["session", "ends_at"], name="assignment_session_end_idx"),
         ),
         migrations.AddIndex(
-            model_name='numberassignment',
-            index=models.Index(condition=models.Q(('released', False)), fields=['ends_at'], name='assignment_unreleased_idx'),
+            model_name="numberassignment",
+            index=models.Index(
+                condition=models.Q(("released", False)),
+                fields=["ends_at"],
+                name="assignment_unreleased_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='poolexhaustion',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pool_exhaustions', to='campaigns.account'),
+            model_name="poolexhaustion",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="pool_exhaustions",
+                to="campaigns.account",
+            ),
         ),
         migrations.AddField(
-            model_name='poolexhaustion',
-            name='pool',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exhaustions', to='campaigns.numberpool'),
+            model_name="poolexhaustion",
+            name="pool",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="exhaustions",
+                to="campaigns.numberpool",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='poolexhaustion',
-            constraint=models.UniqueConstraint(fields=('pool', 'hour'), name='pool_exhaustion_hour_unique'),
+            model_name="poolexhaustion",
+            constraint=models.UniqueConstraint(
+                fields=("pool", "hour"), name="pool_exhaustion_hour_unique"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0003_dni_leases'),
+        ("attribution", "0003_dni_leases"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='visitorsession',
-            name='idle_timeout_seconds',
+            model_name="visitorsession",
+            name="idle_timeout_seconds",
             field=models.PositiveIntegerField(default=1800),
         ),
     ]

@@ -4,44 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_account_is_demo'),
+        ("campaigns", "0002_account_is_demo"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='numberpool',
-            name='blocking_probability',
-            field=models.FloatField(blank=True, help_text='Erlang B blocking at the current size and load.', null=True),
+            model_name="numberpool",
+            name="blocking_probability",
+            field=models.FloatField(
+                blank=True, help_text="Erlang B blocking at the current size and load.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='numberpool',
-            name='exhaustion_rate',
-            field=models.FloatField(blank=True, help_text='Share of recent sessions that had to share a number.', null=True),
+            model_name="numberpool",
+            name="exhaustion_rate",
+            field=models.FloatField(
+                blank=True,
+                help_text="Share of recent sessions that had to share a number.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='numberpool',
-            name='mean_holding_seconds',
+            model_name="numberpool",
+            name="mean_holding_seconds",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='numberpool',
-            name='peak_hour_sessions',
+            model_name="numberpool",
+            name="peak_hour_sessions",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='numberpool',
-            name='sized_at',
+            model_name="numberpool",
+            name="sized_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='trackingnumber',
-            name='lease_ends_at',
+            model_name="trackingnumber",
+            name="lease_ends_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='trackingnumber',
-            index=models.Index(condition=models.Q(('active', True)), fields=['pool', 'lease_ends_at'], name='number_pool_free_idx'),
+            model_name="trackingnumber",
+            index=models.Index(
+                condition=models.Q(("active", True)),
+                fields=["pool", "lease_ends_at"],
+                name="number_pool_free_idx",
+            ),
         ),
     ]

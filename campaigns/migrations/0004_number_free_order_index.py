@@ -4,18 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0003_dni_leases'),
+        ("campaigns", "0003_dni_leases"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='trackingnumber',
-            name='number_pool_free_idx',
+            model_name="trackingnumber",
+            name="number_pool_free_idx",
         ),
         migrations.AddIndex(
-            model_name='trackingnumber',
-            index=models.Index(models.F('pool'), models.OrderBy(models.F('lease_ends_at'), nulls_first=True), models.F('id'), condition=models.Q(('active', True)), name='number_pool_free_idx'),
+            model_name="trackingnumber",
+            index=models.Index(
+                models.F("pool"),
+                models.OrderBy(models.F("lease_ends_at"), nulls_first=True),
+                models.F("id"),
+                condition=models.Q(("active", True)),
+                name="number_pool_free_idx",
+            ),
         ),
     ]
