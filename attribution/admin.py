@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from attribution.models import NumberAssignment, Outcome, VisitorSession
+from attribution.models import NumberAssignment, Outcome, PoolExhaustion, VisitorSession
 from campaigns.admin_scoping import AccountScopedAdmin
 from campaigns.models import Channel
 
@@ -63,6 +63,17 @@ class NumberAssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["=number__e164"]
     date_hierarchy = "starts_at"
     ordering = ["-starts_at"]
+
+
+@admin.register(PoolExhaustion)
+class PoolExhaustionAdmin(ReadOnlyAdmin):
+    """Hours in which a pool ran out of free numbers: a sign it needs more."""
+
+    list_display = ["hour", "pool", "count"]
+    list_filter = ["pool", "account"]
+    list_select_related = ["pool"]
+    date_hierarchy = "hour"
+    ordering = ["-hour"]
 
 
 @admin.register(Outcome)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from attribution.models import NumberAssignment, Outcome, VisitorSession
+from attribution.models import NumberAssignment, Outcome, PoolExhaustion, VisitorSession
 from calls.models import Call, CallStatus
 from campaigns.models import (
     Account,
@@ -119,6 +119,16 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(minutes=30))
 
 
+class PoolExhaustionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PoolExhaustion
+
+    pool = factory.SubFactory(PoolFactory)
+    account = factory.SelfAttribute("pool.account")
+    hour = factory.LazyFunction(lambda: timezone.now().replace(minute=0, second=0, microsecond=0))
+    count = 3
+
+
 class CallFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Call
@@ -152,6 +162,7 @@ FACTORIES = {
     DailyCost: CostFactory,
     VisitorSession: SessionFactory,
     NumberAssignment: AssignmentFactory,
+    PoolExhaustion: PoolExhaustionFactory,
     Call: CallFactory,
     Outcome: OutcomeFactory,
 }
@@ -162,6 +173,8 @@ def make_for_account(model, account):
     factory_class = FACTORIES[model]
     if model in (Keyword, NumberPool, TrackingNumber, DailyCost):
         return factory_class(campaign=CampaignFactory(account=account))
+    if model is PoolExhaustion:
+        return factory_class(pool=PoolFactory(campaign=CampaignFactory(account=account)))
     return factory_class(account=account)
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from attribution.models import NumberAssignment, VisitorSession
+from attribution.models import NumberAssignment, PoolExhaustion, VisitorSession
 from campaigns import selectors, services
 from campaigns.admin_scoping import account_id_of
 from campaigns.models import (
@@ -33,7 +33,7 @@ MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label in APPS),
     key=lambda model: model._meta.label,
 )
-WRITTEN_BY_DNI_ONLY = {VisitorSession, NumberAssignment}
+WRITTEN_BY_DNI_ONLY = {VisitorSession, NumberAssignment, PoolExhaustion}
 KEY_PATTERN = re.compile(r"cp_[0-9a-f]{8}_\S+")
 _usernames = (f"member-{n}" for n in itertools.count())
 
