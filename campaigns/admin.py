@@ -1,8 +1,14 @@
 """Admin of the campaigns app: every list scoped to the user's accounts (admin_scoping), every
 write through campaigns.services, counts computed in the changelist's one query."""
 
-from django.contrib import admin, messages
+from datetime import timedelta
 
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from attribution.dni import sizing
 from campaigns import services
 from campaigns.admin_forms import AccountForm, CampaignForm, CostForm, NumberForm, PoolForm
 from campaigns.admin_scoping import AccountScopedAdmin, adopt, count_of
@@ -184,15 +190,30 @@ class KeywordAdmin(AccountScopedAdmin):
     instance_arg = "keyword"
 
 
+POOL_SIZING_NOTE = (
+    "Erlang B at the busiest hour of the last 7 days, refreshed hourly. Informational: "
+    "no number is added or removed."
+)
+
+
 @admin.register(NumberPool)
 class NumberPoolAdmin(AccountScopedAdmin):
     form = PoolForm
+    # Written by attribution.dni.sizing from the observed load, never by hand.
+    sizing_fields = [
+        "number_count",
+        "recommended_size",
+        "blocking",
+        "exhaustion",
+        "peak_hour",
+        "mean_holding",
+        "sized_at",
+    ]
     list_display = [
         "__str__",
         "campaign",
         "keyword",
-        "number_count",
-        "recommended_size",
+        *sizing_fields,
         "idle_timeout_seconds",
         "is_default",
         "active",
@@ -200,17 +221,71 @@ class NumberPoolAdmin(AccountScopedAdmin):
     list_filter = ["is_default", "active", "campaign", "account"]
     list_select_related = ["campaign", "keyword"]
     search_fields = ["name", "campaign__name"]
-    readonly_fields = ["recommended_size"]  # computed from the observed load
+    readonly_fields = sizing_fields
+    editable_fields = [
+        "account",
+        "campaign",
+        "keyword",
+        "name",
+        "idle_timeout_seconds",
+        "is_default",
+        "active",
+    ]
+    fieldsets = [
+        (None, {"fields": editable_fields}),
+        ("Sizing", {"fields": sizing_fields, "description": POOL_SIZING_NOTE}),
+    ]
+    actions = ["recompute_size"]
     create_service = services.create_pool
     update_service = services.update_pool
     instance_arg = "pool"
 
+    def get_fieldsets(self, request, obj=None):
+        # A pool being added has no load yet (nor the number_count annotation).
+        return self.fieldsets if obj is not None else self.fieldsets[:1]
+
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(number_count=count_of(TrackingNumber, "pool"))
+        # Active numbers only: they are the "current size" the blocking column is computed at.
+        numbers = (
+            TrackingNumber.objects.filter(pool=OuterRef("pk"), active=True)
+            .order_by()
+            .values("pool")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(number_count=Coalesce(Subquery(numbers), 0))
 
     @admin.display(description="Numbers", ordering="number_count")
     def number_count(self, pool):
         return pool.number_count
+
+    @admin.display(description="Blocking", ordering="blocking_probability")
+    def blocking(self, pool):
+        return _percent(pool.blocking_probability)
+
+    @admin.display(description="Exhaustion", ordering="exhaustion_rate")
+    def exhaustion(self, pool):
+        return _percent(pool.exhaustion_rate)
+
+    @admin.display(description="Peak hour sessions", ordering="peak_hour_sessions")
+    def peak_hour(self, pool):
+        return None if pool.peak_hour_sessions is None else round(pool.peak_hour_sessions)
+
+    @admin.display(description="Mean holding", ordering="mean_holding_seconds")
+    def mean_holding(self, pool):
+        if pool.mean_holding_seconds is None:
+            return None
+        return str(timedelta(seconds=round(pool.mean_holding_seconds)))
+
+    @admin.action(description="Recompute recommended size", permissions=["change"])
+    def recompute_size(self, request, queryset):
+        now = timezone.now()
+        pools = [sizing.size_pool(pool=pool, now=now) for pool in queryset]
+        self.message_user(request, f"Recomputed the recommended size of {len(pools)} pool(s).")
+
+
+def _percent(share: float | None) -> str | None:
+    return None if share is None else f"{share:.2%}"
 
 
 @admin.register(TrackingNumber)

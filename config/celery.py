@@ -12,3 +12,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Autodiscovery imports `<app>.tasks` only; tasks of a sub-package are named here.
+app.autodiscover_tasks(["attribution.dni"])
