@@ -111,6 +111,17 @@ class KeywordSerializer(StrictModelSerializer):
         validators = []
 
 
+# Computed hourly from the pool's traffic (attribution.dni.sizing); informational only.
+SIZING_FIELDS = [
+    "recommended_size",
+    "blocking_probability",
+    "exhaustion_rate",
+    "peak_hour_sessions",
+    "mean_holding_seconds",
+    "sized_at",
+]
+
+
 class PoolSerializer(StrictModelSerializer):
     numbers = serializers.SerializerMethodField()
 
@@ -125,10 +136,10 @@ class PoolSerializer(StrictModelSerializer):
             "is_default",
             "active",
             "numbers",
-            "recommended_size",
+            *SIZING_FIELDS,
             "created_at",
         ]
-        read_only_fields = ["id", "recommended_size", "created_at"]
+        read_only_fields = ["id", *SIZING_FIELDS, "created_at"]
         extra_kwargs = {"idle_timeout_seconds": {"min_value": 60, "max_value": 86400}}
         validators = []
 

@@ -167,7 +167,9 @@ def test_a_pool_lists_its_numbers(api, account):
     PoolNumberFactory(pool=pool, e164="+12125550198")
     body = api.get(f"/api/v1/pools/{pool.pk}/").json()
     assert body["numbers"] == ["+12125550198", "+12125550199"]
-    assert body["recommended_size"] is None
+    assert body["recommended_size"] is None  # no traffic measured yet
+    assert body["sized_at"] is None
+    assert body["exhaustion_rate"] is None
 
 
 def test_a_pool_number_takes_its_pools_campaign(api, account):
