@@ -30,10 +30,18 @@ demo: $(STAMP) ## Run the service with demo data on http://$(HOST):$(PORT)
 	  $(BIN)/python manage.py loaddemo && \
 	  exec $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)'
 
-test: $(STAMP) ## Lint, check formatting and run the whole suite on PostgreSQL and Redis
+test: $(STAMP) ## Lint, check formatting and run the whole suite on PostgreSQL, Redis and Chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/ensure_redis.py
+	@# The browser tests drive Debian's Chromium with Playwright; no browser is ever downloaded.
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y --no-install-recommends chromium; \
+	  else \
+	    echo "WARNING: chromium is missing and cannot be installed here (not root, or no apt-get):"; \
+	    echo "WARNING: the browser tests will be skipped (and fail with CI=true)."; \
+	  fi; }
 	SECRET_KEY=test-only-secret DATABASE_POOL_SIZE=60 $(WITH_DB) -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint and format check only
