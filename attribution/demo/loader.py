@@ -13,6 +13,7 @@ from django.utils import timezone
 from attribution.demo import calling, leases, money, timeline, traffic
 from attribution.demo.catalog import Catalog, create_catalog
 from attribution.dni import leases as dni_leases
+from attribution.dni import sizing
 from attribution.models import NumberAssignment, Outcome, VisitorSession
 from calls.models import Call
 from campaigns import services
@@ -118,6 +119,9 @@ def load_demo(
             tracker.advance(step, len(batch))
     # The live allocator orders free numbers by their last lease's end: carry it over.
     dni_leases.sync_lease_ends(account=catalog.account)
+    dni_leases.count_exhaustion(account=catalog.account)
+    for pool in catalog.account.pools.all():
+        sizing.size_pool(pool=pool)
     password = _reset_admin_login(account=catalog.account)
     _, api_key = services.issue_api_key(account=catalog.account, role=Role.ADMIN, name="demo")
     return DemoResult(

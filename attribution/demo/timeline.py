@@ -6,7 +6,6 @@ data set (for a given "today")."""
 import math
 import random
 import string
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -86,10 +85,6 @@ def hex_token(rng: random.Random, length: int) -> str:
 
 def url_token(rng: random.Random, length: int) -> str:
     return "".join(rng.choices(URLSAFE, k=length))
-
-
-def uuid4(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def lognormal(rng: random.Random, *, median: float, sigma: float, low: float, high: float) -> float:

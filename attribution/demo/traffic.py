@@ -4,6 +4,7 @@ and which tracking number each web session was shown.
 Pure: builds unsaved VisitorSession and NumberAssignment rows from the seeded generator."""
 
 import random
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -166,7 +167,9 @@ def _session(rng, catalog, clock, source: Source, visitor, started: datetime, em
     query = urlencode({**utm, **clicks})
     seconds = round(timeline.lognormal(rng, median=150, sigma=1.1, low=5, high=2400))
     return VisitorSession(
-        id=timeline.uuid4(rng),
+        # A fresh random id, not one drawn from the seed: ids are global, and the same seed
+        # loaded into a second database or account must not collide with the first.
+        id=uuid.uuid4(),
         account=catalog.account,
         visitor_id=visitor.id,
         campaign=catalog.campaigns[source.campaign],

@@ -292,3 +292,22 @@ def sync_lease_ends(*, account) -> int:
     with connection.cursor() as cursor:
         cursor.execute(SYNC_LEASE_ENDS_SQL, {"account": account.pk})
         return cursor.rowcount
+
+
+COUNT_EXHAUSTION_SQL = """
+INSERT INTO attribution_poolexhaustion (account_id, pool_id, hour, count)
+SELECT account_id, pool_id, date_trunc('hour', starts_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+       count(*)
+FROM attribution_numberassignment
+WHERE account_id = %(account)s AND overflow
+GROUP BY account_id, pool_id, 3
+ON CONFLICT (pool_id, hour) DO UPDATE SET count = EXCLUDED.count
+"""
+
+
+def count_exhaustion(*, account) -> int:
+    """Rebuild the hourly exhaustion counters from overflow leases written in bulk (the demo,
+    imports); the allocator keeps them itself. Returns the hours written."""
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_EXHAUSTION_SQL, {"account": account.pk})
+        return cursor.rowcount

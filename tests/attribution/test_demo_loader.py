@@ -256,3 +256,19 @@ def test_demo_numbers_remember_when_their_last_lease_ends(db):
     for number in TrackingNumber.objects.filter(account=result.account, kind="pool"):
         leases = NumberAssignment.objects.filter(number=number).order_by("-ends_at")
         assert number.lease_ends_at == (leases[0].ends_at if leases else None)
+
+
+def test_demo_pools_are_sized_and_their_exhaustion_counted(db):
+    from attribution.demo import load_demo
+    from attribution.models import NumberAssignment, PoolExhaustion
+    from campaigns.models import NumberPool
+
+    result = load_demo(scale=0.2, days=7)
+    pools = NumberPool.objects.filter(account=result.account)
+    assert all(pool.sized_at is not None for pool in pools)
+    assert any(pool.recommended_size for pool in pools)
+    overflow = NumberAssignment.objects.filter(account=result.account, overflow=True).count()
+    counted = sum(
+        PoolExhaustion.objects.filter(account=result.account).values_list("count", flat=True)
+    )
+    assert counted == overflow
