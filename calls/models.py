@@ -25,6 +25,35 @@ class Confidence(models.TextChoices):
     NONE = "none", "None"
 
 
+class SpamReason(models.TextChoices):
+    BLOCKLIST = "blocklist", "Caller on the blocklist"
+    USER = "user", "Marked by a user or the API"
+    AUTO = "auto", "Burst of short calls"
+    CLEARED = "cleared", "Unmarked by a user"  # the automatic rule leaves it alone from then on
+
+
+class BlockedNumber(models.Model):
+    """A caller the account never wants counted: their calls are spam."""
+
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="blocked_numbers"
+    )
+    e164 = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "e164"], name="blocked_number_unique"),
+            models.CheckConstraint(
+                condition=Q(e164__regex=r"^\+[1-9][0-9]{6,14}$"), name="blocked_number_e164"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
 class Call(models.Model):
     account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="calls")
     provider = models.CharField(max_length=40)
@@ -48,7 +77,7 @@ class Call(models.Model):
     agent = models.CharField(max_length=120, blank=True)
     transferred = models.BooleanField(default=False)
     spam = models.BooleanField(default=False)
-    spam_reason = models.CharField(max_length=20, blank=True)
+    spam_reason = models.CharField(max_length=20, choices=SpamReason.choices, blank=True)
     session = models.ForeignKey(
         "attribution.VisitorSession",
         on_delete=models.SET_NULL,

@@ -6,6 +6,9 @@ from rest_framework.routers import SimpleRouter
 from attribution.api import views as attribution_views
 from attribution.dni import snippet_view
 from attribution.dni import views as dni_views
+from calls.api import context as call_context
+from calls.api import views as call_views
+from calls.twilio import views as twilio_views
 from campaigns.api import views as campaign_views
 from config.health import healthz
 
@@ -16,15 +19,22 @@ router.register("pools", campaign_views.PoolViewSet, basename="pool")
 router.register("numbers", campaign_views.NumberViewSet, basename="number")
 router.register("costs", campaign_views.CostViewSet, basename="cost")
 router.register("sessions", attribution_views.SessionViewSet, basename="session")
+router.register("calls", call_views.CallViewSet, basename="call")
+router.register("blocklist", call_views.BlocklistViewSet, basename="blocked-number")
 
 api_v1 = [
     path("account/", campaign_views.AccountView.as_view(), name="account"),
+    path("calls/<int:pk>/context/", call_context.CallContextView.as_view(), name="call-context"),
     *router.urls,
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("dni/v1/sessions", dni_views.sessions, name="dni-sessions"),
+    path("webhooks/twilio/voice", twilio_views.voice, name="twilio-voice"),
+    path("webhooks/twilio/status", twilio_views.status, name="twilio-status"),
+    path("webhooks/twilio/dial", twilio_views.dial, name="twilio-dial"),
+    path("webhooks/twilio/recording", twilio_views.recording, name="twilio-recording"),
     path("dni/v1/<str:public_key>.js", snippet_view.snippet, name="dni-snippet"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

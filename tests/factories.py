@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from attribution.models import NumberAssignment, Outcome, PoolExhaustion, VisitorSession
-from calls.models import Call, CallStatus
+from calls.models import BlockedNumber, Call, CallStatus
 from campaigns.models import (
     Account,
     ApiKey,
@@ -143,6 +143,14 @@ class CallFactory(factory.django.DjangoModelFactory):
     status = CallStatus.ANSWERED
 
 
+class BlockedNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BlockedNumber
+
+    account = factory.SubFactory(AccountFactory)
+    e164 = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+
+
 class OutcomeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Outcome
@@ -164,6 +172,7 @@ FACTORIES = {
     NumberAssignment: AssignmentFactory,
     PoolExhaustion: PoolExhaustionFactory,
     Call: CallFactory,
+    BlockedNumber: BlockedNumberFactory,
     Outcome: OutcomeFactory,
 }
 
