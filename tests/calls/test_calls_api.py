@@ -209,3 +209,16 @@ def test_listing_calls_takes_a_constant_number_of_queries(
     api.get("/api/v1/calls/")
     with django_assert_max_num_queries(3):
         assert len(api.get("/api/v1/calls/").json()["results"]) == 30
+
+
+def test_the_admin_refuses_a_blocklist_entry_that_is_not_a_number(admin_client, account):
+    response = admin_client.post(
+        "/admin/calls/blockednumber/add/", {"account": account.pk, "e164": "hello", "reason": ""}
+    )
+    assert response.status_code == 200
+    assert "is not a phone number" in response.content.decode()
+    assert not BlockedNumber.objects.exists()
+    admin_client.post(
+        "/admin/calls/blockednumber/add/", {"account": account.pk, "e164": "202 555 0123"}
+    )
+    assert BlockedNumber.objects.get().e164 == "+12025550123"
