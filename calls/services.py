@@ -84,24 +84,28 @@ def record_calls(*, account: Account, items: list[CallInput]) -> list[tuple[Call
 
 
 def _record_one(account: Account, item: CallInput, number: TrackingNumber | None):
-    call = (
-        Call.objects.select_for_update()
-        .filter(account=account, provider=item.provider, external_id=item.external_id)
-        .first()
-    )
-    created = call is None
+    key = {"account": account, "provider": item.provider, "external_id": item.external_id}
+    created = not Call.objects.filter(**key).exists()
     if created:
-        call = Call(
-            account=account,
-            provider=item.provider,
-            external_id=item.external_id,
-            status=item.status,
-            started_at=item.started_at,
+        # Two first reports of one call can race: the loser's insert does nothing, and both
+        # then update the one row under its lock.
+        Call.objects.bulk_create(
+            [
+                Call(
+                    **key,
+                    status=item.status,
+                    started_at=item.started_at,
+                    tracking_e164=item.tracking_e164,
+                )
+            ],
+            ignore_conflicts=True,
         )
+    call = Call.objects.select_for_update().get(**key)
     call.status = rules.advance(call.status, item.status)
-    call.tracking_number = number
-    call.tracking_e164 = item.tracking_e164
-    call.caller_e164, call.caller_raw = item.caller_e164, item.caller_raw
+    if item.tracking_e164:
+        call.tracking_number, call.tracking_e164 = number, item.tracking_e164
+    if item.caller_e164 or item.caller_raw:
+        call.caller_e164, call.caller_raw = item.caller_e164, item.caller_raw
     call.started_at = min(call.started_at, item.started_at)
     call.duration_seconds = max(call.duration_seconds, item.duration_seconds)
     if item.talk_seconds is not None:
@@ -109,7 +113,7 @@ def _record_one(account: Account, item: CallInput, number: TrackingNumber | None
     call.recording_url = item.recording_url or call.recording_url
     call.agent = item.agent or call.agent
     call.transferred = call.transferred or item.transferred
-    link = attribute(number=number, at=call.started_at)
+    link = attribute(number=call.tracking_number, at=call.started_at)
     call.session_id, call.campaign_id = link.session_id, link.campaign_id
     call.keyword_id, call.confidence = link.keyword_id, link.confidence
     call.save()
@@ -136,21 +140,30 @@ def _apply_spam_rules(*, account: Account, calls: list[Call]) -> None:
 
 
 def _mark_bursts(*, account: Account, caller: str, calls: list[Call]) -> None:
+    """Mark the bursts of short calls around these calls, and lift automatic marks that no
+    longer hold: a call reported as finished with no duration yet looks short until its real
+    duration arrives."""
     moments = [call.started_at for call in calls if call.caller_e164 == caller]
+    # Look two windows out, so a burst reaching past the edge of one window is seen whole.
+    since, until = min(moments) - 2 * rules.BURST_WINDOW, max(moments) + 2 * rules.BURST_WINDOW
     near = Call.objects.filter(
         account=account,
         caller_e164=caller,
-        started_at__gte=min(moments) - rules.BURST_WINDOW,
-        started_at__lte=max(moments) + rules.BURST_WINDOW,
+        started_at__gte=since,
+        started_at__lte=until,
         status__in=rules.FINISHED,
         duration_seconds__lt=rules.SHORT_CALL_SECONDS,
     )
     stamps = [rules.CallStamp(c.pk, c.started_at) for c in near.only("pk", "started_at")]
     burst = rules.burst_members(stamps)
-    if burst:
-        Call.objects.filter(pk__in=burst, spam_reason="").update(
-            spam=True, spam_reason=SpamReason.AUTO
-        )
+    Call.objects.filter(pk__in=burst, spam_reason="").update(spam=True, spam_reason=SpamReason.AUTO)
+    Call.objects.filter(
+        account=account,
+        caller_e164=caller,
+        spam_reason=SpamReason.AUTO,
+        started_at__gte=min(moments) - rules.BURST_WINDOW,
+        started_at__lte=max(moments) + rules.BURST_WINDOW,
+    ).exclude(pk__in=burst).update(spam=False, spam_reason="")
 
 
 @transaction.atomic

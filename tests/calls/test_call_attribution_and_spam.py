@@ -189,3 +189,28 @@ def test_a_blocklisted_caller_is_spam(account):
 )
 def test_statuses_only_move_forwards(current, incoming, expected):
     assert rules.advance(current, incoming) == expected
+
+
+def test_an_automatic_mark_is_lifted_when_the_real_duration_arrives(account):
+    number = StaticNumberFactory(campaign=CampaignFactory(account=account))
+    for i in range(3):  # finished, duration not known yet: they look like a burst
+        ingest(
+            account,
+            number.e164,
+            at=T0 + timedelta(minutes=i),
+            external_id=f"S{i}",
+            caller="+12025550123",
+            duration=0,
+            status="missed",
+        )
+    assert Call.objects.filter(spam=True).count() == 3
+    ingest(
+        account,
+        number.e164,
+        at=T0,
+        external_id="S0",
+        caller="+12025550123",
+        duration=45,
+        status="missed",
+    )
+    assert not Call.objects.filter(spam=True).exists()  # two short calls are not a burst
