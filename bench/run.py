@@ -86,3 +86,8 @@ if __name__ == "__main__":
     import dni  # after Django is set up
 
     dni.main()
+    import runpy  # bench/calls.py by path: `calls` is the name of the Django app
+
+    runpy.run_path(str(Path(__file__).with_name("calls.py")), run_name="bench_calls")["main"]()
+
+    runpy.run_path(str(Path(__file__).with_name("twilio.py")), run_name="bench_twilio")["main"]()
