@@ -19,3 +19,14 @@ def calls(*, account) -> QuerySet[Call]:
 
 def blocked_numbers(*, account) -> QuerySet[BlockedNumber]:
     return BlockedNumber.objects.filter(account=account)
+
+
+def calls_by_keys(*, account, keys: list[tuple[str, str]]) -> list[Call]:
+    """The calls with these (provider, external_id) keys, in the order of `keys`."""
+    found = {
+        (call.provider, call.external_id): call
+        for call in calls(account=account).filter(
+            external_id__in={external_id for _, external_id in keys}
+        )
+    }
+    return [found[key] for key in keys]

@@ -333,7 +333,7 @@ def test_the_import_stores_what_record_calls_stores(
     ]
     run(account, write_csv(tmp_path / "calls.csv", rows))
     serializer_rows = []
-    from calls.api.views import CallInputSerializer
+    from calls.inputs import CallInputSerializer
 
     for item in rows:
         data = CallInputSerializer(data={**item, "provider": "api"}, context={"account": account})
