@@ -85,7 +85,8 @@ def record_calls(*, account: Account, items: list[CallInput]) -> list[tuple[Call
 
 def _record_one(account: Account, item: CallInput, number: TrackingNumber | None):
     key = {"account": account, "provider": item.provider, "external_id": item.external_id}
-    created = not Call.objects.filter(**key).exists()
+    call = Call.objects.select_for_update().filter(**key).first()
+    created = call is None
     if created:
         # Two first reports of one call can race: the loser's insert does nothing, and both
         # then update the one row under its lock.
@@ -100,7 +101,7 @@ def _record_one(account: Account, item: CallInput, number: TrackingNumber | None
             ],
             ignore_conflicts=True,
         )
-    call = Call.objects.select_for_update().get(**key)
+        call = Call.objects.select_for_update().get(**key)
     call.status = rules.advance(call.status, item.status)
     if item.tracking_e164:
         call.tracking_number, call.tracking_e164 = number, item.tracking_e164
@@ -136,7 +137,15 @@ def _apply_spam_rules(*, account: Account, calls: list[Call]) -> None:
         spam=True, spam_reason=SpamReason.BLOCKLIST
     )
     for caller in callers - blocked:
-        _mark_bursts(account=account, caller=caller, calls=calls)
+        # Only a short call can start a burst, and only a call already marked by the rule can
+        # leave one (its real duration arrived): any other call leaves the marks as they are.
+        own = [call for call in calls if call.caller_e164 == caller]
+        if any(
+            rules.is_short(call.status, call.duration_seconds)
+            or call.spam_reason == SpamReason.AUTO
+            for call in own
+        ):
+            _mark_bursts(account=account, caller=caller, calls=calls)
 
 
 def _mark_bursts(*, account: Account, caller: str, calls: list[Call]) -> None:
