@@ -64,7 +64,9 @@ def attribute(*, number: TrackingNumber | None, at: datetime) -> Attribution:
     )
 
 
-@transaction.atomic
+# No savepoint when nested (the Twilio webhook's transaction): a failure here fails the whole
+# webhook anyway, and two round trips fewer matter on this path.
+@transaction.atomic(savepoint=False)
 def record_calls(*, account: Account, items: list[CallInput]) -> list[tuple[Call, bool]]:
     """Insert or update calls, keyed on (provider, external_id): safe to retry and to replay.
 
