@@ -3,7 +3,7 @@
 `record_calls` is the one path every source goes through (the REST API, Twilio's webhooks, the
 CSV backfill), so validation, attribution and the spam rules are the same everywhere."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -31,7 +31,6 @@ class CallInput:
     recording_url: str = ""
     agent: str = ""
     transferred: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -21,37 +21,12 @@ from psycopg import errors as pg_errors
 
 from attribution.dni.classify import Classification
 from attribution.dni.config import DEFAULT_IDLE_SECONDS, AccountConfig, PoolRef
+from attribution.models import VisitorSession
 
 RACE_RETRIES = 3
 
-SESSION_COLUMNS = (
-    "id",
-    "account_id",
-    "visitor_id",
-    "campaign_id",
-    "keyword_id",
-    "channel",
-    "landing_url",
-    "referrer",
-    "gclid",
-    "gbraid",
-    "wbraid",
-    "msclkid",
-    "fbclid",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "user_agent",
-    "ip",
-    "is_bot",
-    "email",
-    "started_at",
-    "last_seen_at",
-    "expires_at",
-    "idle_timeout_seconds",
-)
+# Every column of the session row, from the model: a field added there cannot be left out here.
+SESSION_COLUMNS = tuple(field.column for field in VisitorSession._meta.concrete_fields)
 INSERT_SESSION = (
     f"INSERT INTO attribution_visitorsession ({', '.join(SESSION_COLUMNS)}) "
     f"VALUES ({', '.join(f'%({c})s' for c in SESSION_COLUMNS)}) RETURNING id"
