@@ -4,14 +4,15 @@ CRM outcomes that say whether the call made money."""
 import uuid
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Func, Q
 
 
 class TsTzRange(Func):
     function = "TSTZRANGE"
-    output_field = models.DateTimeField()
+    output_field = DateTimeRangeField()
 
 
 class VisitorSession(models.Model):
@@ -122,6 +123,14 @@ class NumberAssignment(models.Model):
         ]
         indexes = [
             models.Index(fields=["number", "starts_at"], name="assignment_number_start_idx"),
+            # "Which leases of this number covered instant t" (attributing a call), overflow
+            # leases included: the exclusion constraint's index leaves those out, and a btree
+            # on (number, starts_at) walks the number's whole history before t.
+            GistIndex(
+                models.F("number"),
+                TsTzRange("starts_at", "ends_at", RangeBoundary()),
+                name="assignment_number_span_idx",
+            ),
             models.Index(fields=["pool", "ends_at"], name="assignment_pool_end_idx"),
             models.Index(fields=["session", "ends_at"], name="assignment_session_end_idx"),
             models.Index(

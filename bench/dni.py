@@ -38,6 +38,7 @@ from campaigns import services  # noqa: E402
 from campaigns.models import NumberPool, TrackingNumber  # noqa: E402
 
 CONNECTIONS = 32
+WRK_THREADS = 2
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 POOL_SIZE = 150_000
 WORKERS = os.environ.get("BENCH_WORKERS", "3")
@@ -144,7 +145,16 @@ def run_wrk(wrk: str, url: str, script: str, seconds: int = SECONDS) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     result = subprocess.run(
-        [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+        [
+            wrk,
+            f"-t{WRK_THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            handle.name,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -89,8 +89,8 @@ _CALLS = """
 # gives its campaign; a pool number the session whose lease covers the start (several when the
 # pool overflowed: the most recently active, ties to the higher id, as Python's max() does);
 # no covering lease, the pool's campaign; a number that is not ours, nothing. The lateral
-# probe is one index range scan per pool call, a plan that does not depend on statistics of
-# rows inserted a moment ago in this transaction.
+# probe is one GiST index probe per pool call (`assignment_number_span_idx`), a plan that
+# does not depend on statistics of rows inserted a moment ago in this transaction.
 ATTRIBUTE = f"""
 WITH result AS (
     SELECT c.id, l.session_id, COALESCE(l.campaign_id, n.campaign_id) AS campaign_id,
@@ -107,7 +107,7 @@ WITH result AS (
         FROM attribution_numberassignment a
         JOIN attribution_visitorsession v ON v.id = a.session_id
         WHERE n.kind = '{TrackingNumber.Kind.POOL}' AND a.number_id = n.id
-            AND a.starts_at <= c.started_at AND a.ends_at > c.started_at
+            AND tstzrange(a.starts_at, a.ends_at, '[)') @> c.started_at
         ORDER BY v.last_seen_at DESC, v.id DESC
         LIMIT 1
     ) l ON true

@@ -120,6 +120,8 @@ class Call(models.Model):
                 fields=["account", "caller_e164", "started_at"], name="call_caller_started_idx"
             ),
             models.Index(fields=["tracking_number", "started_at"], name="call_number_started_idx"),
+            # Twilio's callbacks name a call by CallSid alone, before we know its account.
+            models.Index(fields=["provider", "external_id"], name="call_provider_external_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 `record_calls` is the one path every source goes through (the REST API, Twilio's webhooks, the
 CSV backfill), so validation, attribution and the spam rules are the same everywhere."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,46 +64,127 @@ def attribute(*, number: TrackingNumber | None, at: datetime) -> Attribution:
     )
 
 
+# What a report can change on a stored call (`_merge`), and the attribution derived from it.
+MERGED = (
+    "status",
+    "tracking_number_id",
+    "tracking_e164",
+    "caller_e164",
+    "caller_raw",
+    "started_at",
+    "duration_seconds",
+    "talk_seconds",
+    "recording_url",
+    "agent",
+    "transferred",
+    "session_id",
+    "campaign_id",
+    "keyword_id",
+    "confidence",
+)
+# A change to any of these can start or end a burst of short calls.
+BURST_INPUTS = frozenset({"status", "caller_e164", "started_at", "duration_seconds"})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    call: Call
+    created: bool
+    changed: frozenset[str]
+
+
 # No savepoint when nested (the Twilio webhook's transaction): a failure here fails the whole
 # webhook anyway, and two round trips fewer matter on this path.
 @transaction.atomic(savepoint=False)
-def record_calls(*, account: Account, items: list[CallInput]) -> list[tuple[Call, bool]]:
+def record_calls(
+    *,
+    account: Account,
+    items: list[CallInput],
+    locked: Sequence[Call] = (),
+    numbers: Sequence[TrackingNumber] = (),
+) -> list[tuple[Call, bool]]:
     """Insert or update calls, keyed on (provider, external_id): safe to retry and to replay.
 
     A status never moves backwards (`rules.advance`); durations only grow; a recording URL or
     agent, once known, is kept unless replaced. Each call is attributed from the lease history
-    and checked against the blocklist and the short-call rule. Returns (call, created) pairs
-    in input order."""
-    numbers = {
-        n.e164: n
-        for n in TrackingNumber.objects.filter(
-            account=account, e164__in={item.tracking_e164 for item in items}
+    and checked against the blocklist and the short-call rule. A report that changes nothing
+    writes nothing. Returns (call, created) pairs in input order.
+
+    `locked` are calls the caller already holds `select_for_update` in this transaction (with
+    `tracking_number` loaded), `numbers` tracking numbers it already read: both only save
+    round trips (a Twilio callback is four statements, not seven)."""
+    held = {(call.provider, call.external_id): call for call in locked}
+    known = {number.e164: number for number in numbers}
+    for call in locked:
+        if call.tracking_number_id and Call.tracking_number.is_cached(call):
+            known[call.tracking_e164] = call.tracking_number
+    missing = {item.tracking_e164 for item in items} - known.keys() - {""}
+    if missing:
+        known.update(
+            (n.e164, n) for n in TrackingNumber.objects.filter(account=account, e164__in=missing)
         )
-    }
-    results = [_record_one(account, item, numbers.get(item.tracking_e164)) for item in items]
-    _apply_spam_rules(account=account, calls=[call for call, _ in results])
-    return results
+    results = [
+        _record_one(
+            account,
+            item,
+            known.get(item.tracking_e164),
+            held.get((item.provider, item.external_id)),
+        )
+        for item in items
+    ]
+    _apply_spam_rules(account=account, results=results)
+    return [(result.call, result.created) for result in results]
 
 
-def _record_one(account: Account, item: CallInput, number: TrackingNumber | None):
+def _locked_or_new(account: Account, item: CallInput) -> tuple[Call, bool]:
     key = {"account": account, "provider": item.provider, "external_id": item.external_id}
     call = Call.objects.select_for_update().filter(**key).first()
-    created = call is None
-    if created:
-        # Two first reports of one call can race: the loser's insert does nothing, and both
-        # then update the one row under its lock.
-        Call.objects.bulk_create(
-            [
-                Call(
-                    **key,
-                    status=item.status,
-                    started_at=item.started_at,
-                    tracking_e164=item.tracking_e164,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        call = Call.objects.select_for_update().get(**key)
+    if call is not None:
+        return call, False
+    # Two first reports of one call can race: the loser's insert does nothing, and both
+    # then update the one row under its lock.
+    Call.objects.bulk_create(
+        [
+            Call(
+                **key,
+                status=item.status,
+                started_at=item.started_at,
+                tracking_e164=item.tracking_e164,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return Call.objects.select_for_update().get(**key), True
+
+
+def _record_one(
+    account: Account, item: CallInput, number: TrackingNumber | None, call: Call | None
+) -> Recorded:
+    created = False
+    if call is None:
+        call, created = _locked_or_new(account, item)
+    before = {name: getattr(call, name) for name in MERGED}
+    _merge(call, item, number)
+    # The lease history covering one instant of one number does not change once the call has
+    # happened, so the answer only needs working out again when the number or the start
+    # moved. Except a shared number: "the most recently active" sharer can still change.
+    if (
+        created
+        or call.tracking_number_id != before["tracking_number_id"]
+        or call.started_at != before["started_at"]
+        or call.confidence == Confidence.AMBIGUOUS
+    ):
+        link = attribute(number=call.tracking_number, at=call.started_at)
+        call.session_id, call.campaign_id = link.session_id, link.campaign_id
+        call.keyword_id, call.confidence = link.keyword_id, link.confidence
+    changed = frozenset(name for name in MERGED if getattr(call, name) != before[name])
+    if changed or created:
+        call.save(update_fields=[*sorted(changed), "updated_at"])
+    return Recorded(call, created, changed)
+
+
+def _merge(call: Call, item: CallInput, number: TrackingNumber | None) -> None:
+    """How a report changes a stored call (mirrored, set-based, by `backfill_sql._MERGE`)."""
     call.status = rules.advance(call.status, item.status)
     if item.tracking_e164:
         call.tracking_number, call.tracking_e164 = number, item.tracking_e164
@@ -115,28 +197,38 @@ def _record_one(account: Account, item: CallInput, number: TrackingNumber | None
     call.recording_url = item.recording_url or call.recording_url
     call.agent = item.agent or call.agent
     call.transferred = call.transferred or item.transferred
-    link = attribute(number=call.tracking_number, at=call.started_at)
-    call.session_id, call.campaign_id = link.session_id, link.campaign_id
-    call.keyword_id, call.confidence = link.keyword_id, link.confidence
-    call.save()
-    return call, created
 
 
-def _apply_spam_rules(*, account: Account, calls: list[Call]) -> None:
+def _apply_spam_rules(*, account: Account, results: list[Recorded]) -> None:
     """Blocklisted callers are spam; so are bursts of short calls (PRODUCT.md, "Spam").
-    A user's decision (marked or cleared) is never overridden."""
+    A user's decision (marked or cleared) is never overridden. Only calls whose caller, status,
+    start or duration changed are looked at: `block_number` marks a caller's existing calls
+    itself, so a report that changes none of these cannot change a spam mark."""
+    calls = [r.call for r in results if r.created or r.changed & BURST_INPUTS]
     callers = {call.caller_e164 for call in calls if call.caller_e164}
     if not callers:
         return
-    blocked = set(
-        BlockedNumber.objects.filter(account=account, e164__in=callers).values_list(
-            "e164", flat=True
+    # A caller already stored on the call was checked then (and `block_number` marks the
+    # calls of a caller blocked later): only a new call or a new caller is looked up.
+    newcomers = {
+        r.call.caller_e164
+        for r in results
+        if r.call.caller_e164 and (r.created or "caller_e164" in r.changed)
+    }
+    blocked = (
+        set(
+            BlockedNumber.objects.filter(account=account, e164__in=newcomers).values_list(
+                "e164", flat=True
+            )
         )
+        if newcomers
+        else set()
     )
     automatic = Q(spam_reason="") | Q(spam_reason=SpamReason.AUTO)
-    Call.objects.filter(account=account, caller_e164__in=blocked).filter(automatic).update(
-        spam=True, spam_reason=SpamReason.BLOCKLIST
-    )
+    if blocked:
+        Call.objects.filter(account=account, caller_e164__in=blocked).filter(automatic).update(
+            spam=True, spam_reason=SpamReason.BLOCKLIST
+        )
     for caller in callers - blocked:
         # Only a short call can start a burst, and only a call already marked by the rule can
         # leave one (its real duration arrived): any other call leaves the marks as they are.
@@ -152,28 +244,38 @@ def _apply_spam_rules(*, account: Account, calls: list[Call]) -> None:
 def _mark_bursts(*, account: Account, caller: str, calls: list[Call]) -> None:
     """Mark the bursts of short calls around these calls, and lift automatic marks that no
     longer hold: a call reported as finished with no duration yet looks short until its real
-    duration arrives."""
+    duration arrives. One read; a write only when a mark changes."""
     moments = [call.started_at for call in calls if call.caller_e164 == caller]
+    first, last = min(moments), max(moments)
     # Look two windows out, so a burst reaching past the edge of one window is seen whole.
-    since, until = min(moments) - 2 * rules.BURST_WINDOW, max(moments) + 2 * rules.BURST_WINDOW
+    short = Q(status__in=rules.FINISHED, duration_seconds__lt=rules.SHORT_CALL_SECONDS)
     near = Call.objects.filter(
+        Q(short) | Q(spam_reason=SpamReason.AUTO),
         account=account,
         caller_e164=caller,
-        started_at__gte=since,
-        started_at__lte=until,
-        status__in=rules.FINISHED,
-        duration_seconds__lt=rules.SHORT_CALL_SECONDS,
+        started_at__gte=first - 2 * rules.BURST_WINDOW,
+        started_at__lte=last + 2 * rules.BURST_WINDOW,
+    ).values_list("pk", "started_at", "status", "duration_seconds", "spam_reason")
+    rows = list(near)
+    burst = rules.burst_members(
+        rules.CallStamp(pk, at)
+        for pk, at, status, duration, _ in rows
+        if rules.is_short(status, duration)
     )
-    stamps = [rules.CallStamp(c.pk, c.started_at) for c in near.only("pk", "started_at")]
-    burst = rules.burst_members(stamps)
-    Call.objects.filter(pk__in=burst, spam_reason="").update(spam=True, spam_reason=SpamReason.AUTO)
-    Call.objects.filter(
-        account=account,
-        caller_e164=caller,
-        spam_reason=SpamReason.AUTO,
-        started_at__gte=min(moments) - rules.BURST_WINDOW,
-        started_at__lte=max(moments) + rules.BURST_WINDOW,
-    ).exclude(pk__in=burst).update(spam=False, spam_reason="")
+    mark = [pk for pk, _, _, _, reason in rows if pk in burst and reason == ""]
+    # Marks are lifted only within one window of these calls: further out, a call's burst
+    # may reach beyond what was read.
+    lift = [
+        pk
+        for pk, at, _, _, reason in rows
+        if reason == SpamReason.AUTO
+        and pk not in burst
+        and first - rules.BURST_WINDOW <= at <= last + rules.BURST_WINDOW
+    ]
+    if mark:
+        Call.objects.filter(pk__in=mark).update(spam=True, spam_reason=SpamReason.AUTO)
+    if lift:
+        Call.objects.filter(pk__in=lift).update(spam=False, spam_reason="")
 
 
 @transaction.atomic

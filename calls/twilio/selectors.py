@@ -21,8 +21,11 @@ def calls_for_update(*, call_sid: str) -> list[Call]:
     """Twilio calls with this CallSid, locked until the webhook's transaction ends, so two
     callbacks of one call are applied one after the other. Normally one; (account, provider,
     external_id) is the unique key, so another account could hold the same id through the
-    API — the signature decides which account a callback belongs to."""
+    API — the signature decides which account a callback belongs to. The tracking number
+    comes along, so applying the callback needs no further read of it."""
     if not call_sid:
         return []
-    calls = Call.objects.select_for_update(of=("self",)).select_related("account")
+    calls = Call.objects.select_for_update(of=("self",)).select_related(
+        "account", "tracking_number"
+    )
     return list(calls.filter(provider=PROVIDER, external_id=call_sid).order_by("pk"))

@@ -2,7 +2,6 @@
 `record_calls` every other source uses (attribution, spam rules, statuses that never regress)."""
 
 import phonenumbers
-from django.db import IntegrityError
 from django.utils import timezone
 
 from calls import services
@@ -10,7 +9,7 @@ from calls.models import Call
 from calls.twilio import events
 from calls.twilio.selectors import PROVIDER
 from campaigns import phones
-from campaigns.models import Account
+from campaigns.models import Account, TrackingNumber
 
 
 def caller_region(tracking_e164: str, *, default: str) -> str:
@@ -31,13 +30,15 @@ def record_event(
     call: Call | None = None,
     caller: str | None = None,
     tracking_e164: str = "",
+    number: TrackingNumber | None = None,
 ) -> Call | None:
     """Apply `event` to the Twilio call `call_sid` of `account`, creating it if it is new.
 
     An existing `call` keeps its numbers (callbacks of the dialled leg, or recordings, carry
     other numbers or none). A new call needs the dialled number: without it (or without a
-    CallSid) nothing is stored and None is returned. Idempotent and order-independent (see
-    `calls.twilio.events`)."""
+    CallSid) nothing is stored and None is returned. `call` must be locked by the caller's
+    transaction (`selectors.calls_for_update`); `number`, the dialled number when already read.
+    Idempotent and order-independent (see `calls.twilio.events`)."""
     if not call_sid:
         return None
     if call is not None:
@@ -65,10 +66,6 @@ def record_event(
         recording_url=event.recording_url,
         transferred=event.transferred,
     )
-    try:
-        [(saved, _)] = services.record_calls(account=account, items=[item])
-    except IntegrityError:
-        # Two first webhooks of one call raced to insert it; the loser's savepoint rolled back
-        # and the winner's row is committed (or we waited for it): the retry updates it.
-        [(saved, _)] = services.record_calls(account=account, items=[item])
+    known = {"locked": [call] if call else [], "numbers": [number] if number else []}
+    [(saved, _)] = services.record_calls(account=account, items=[item], **known)
     return saved

@@ -137,6 +137,7 @@ def voice(request: HttpRequest) -> HttpResponse:
         event=events.voice_event(hook.params),
         caller=hook.get("From"),
         tracking_e164=number.e164,
+        number=number,
     )
     flow = twiml.DEFAULT_FLOW
     if not number.campaign.forward_to or call is None:

@@ -4,6 +4,8 @@ whose callbacks arrive late, twice and out of order ending exactly where the ord
 import random
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from calls.models import Call
 from tests.calls.twilio_support import (
@@ -242,3 +244,37 @@ def test_a_callback_storm_converges_to_the_ordered_outcome(client, number, scena
     assert tuple(ordered.values())[:4] == expected
     for seed, outcome in runs.items():
         assert {**outcome, "caller_raw": ""} == {**ordered, "caller_raw": ""}, f"seed {seed}"
+
+
+# ---------------------------------------------------------------------------- cost per callback
+
+
+def statements(queries) -> list[str]:
+    return [q["sql"].split()[0] for q in queries]
+
+
+def test_a_replayed_callback_reads_the_call_once_and_writes_nothing(
+    client, number, django_assert_num_queries
+):
+    send(client, "voice", voice_params())
+    send(client, "status", child("in-progress"))
+    before = Call.objects.values().get()
+    # The webhook's transaction (a savepoint inside the test's), the call locked with its
+    # account and number, the end: no UPDATE, no spam lookups.
+    with django_assert_num_queries(3) as queries:
+        assert send(client, "status", child("in-progress")).status_code == 200
+    assert statements(queries) == ["SAVEPOINT", "SELECT", "RELEASE"]
+    assert Call.objects.values().get() == before  # updated_at included: nothing was rewritten
+
+
+def test_a_callback_that_changes_the_call_writes_only_what_changed(client, number):
+    send(client, "voice", voice_params())
+    send(client, "status", child("in-progress"))
+    with CaptureQueriesContext(connection) as queries:
+        send(client, "status", parent("completed", CallDuration="75"))
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert '"duration_seconds" = 75' in updates[0]
+    assert '"status"' not in updates[0]  # answered outranks the parent's completed
+    assert not [q for q in queries if "calls_blockednumber" in q["sql"]]  # same caller
+    assert call_state() == ("answered", 75, None, "")
