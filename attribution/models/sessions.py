@@ -1,5 +1,4 @@
-"""What it means: visitor sessions, the number leases that tie a call to one of them, and the
-CRM outcomes that say whether the call made money."""
+"""Visitor sessions and the number leases that tie a call to one of them (DNI)."""
 
 import uuid
 
@@ -69,6 +68,9 @@ class VisitorSession(models.Model):
             models.Index(fields=["account", "started_at"], name="session_account_started_idx"),
             models.Index(
                 fields=["account", "visitor_id", "started_at"], name="session_visitor_idx"
+            ),
+            models.Index(
+                fields=["account", "email"], condition=~Q(email=""), name="session_email_idx"
             ),
         ]
         constraints = [
@@ -161,68 +163,3 @@ class PoolExhaustion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool_id} {self.hour:%Y-%m-%d %H}:00 ×{self.count}"
-
-
-class OutcomeStage(models.TextChoices):
-    LEAD = "lead", "Lead"
-    QUALIFIED = "qualified", "Qualified"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-
-
-class MatchMethod(models.TextChoices):
-    CALL = "call", "Named call"
-    PHONE = "phone", "Caller phone"
-    EMAIL = "email", "Email"
-    UNMATCHED = "unmatched", "Unmatched"
-
-
-class Outcome(models.Model):
-    """A CRM's word on a call: a deal moving lead → qualified → won | lost, with its value."""
-
-    Stage = OutcomeStage
-    MatchMethod = MatchMethod
-
-    account = models.ForeignKey(
-        "campaigns.Account", on_delete=models.CASCADE, related_name="outcomes"
-    )
-    crm = models.CharField(max_length=40)
-    external_id = models.CharField(max_length=120)
-    call = models.ForeignKey(
-        "calls.Call", on_delete=models.SET_NULL, null=True, blank=True, related_name="outcomes"
-    )
-    call_external_id = models.CharField(max_length=120, blank=True)
-    caller_e164 = models.CharField(max_length=20, blank=True)
-    caller_raw = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    stage = models.CharField(max_length=20, choices=Stage.choices)
-    value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    occurred_at = models.DateTimeField()
-    match_method = models.CharField(
-        max_length=20, choices=MatchMethod.choices, default=MatchMethod.UNMATCHED
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "crm", "external_id"], name="outcome_crm_external_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(stage__in=OutcomeStage.values), name="outcome_stage_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(value__isnull=True) | Q(value__gte=0), name="outcome_value_non_negative"
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["account", "caller_e164", "occurred_at"], name="outcome_caller_idx"
-            ),
-            models.Index(fields=["account", "occurred_at"], name="outcome_account_occurred_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.crm}:{self.external_id} ({self.stage})"

@@ -1,0 +1,25 @@
+"""The attribution app's models, one module per sub-domain: DNI sessions and leases, CRM
+outcomes, attribution credits."""
+
+from attribution.models.credits import CREDIT_PLACES, AttributionModel, Touchpoint
+from attribution.models.outcomes import MatchMethod, Outcome, OutcomeChange, OutcomeStage
+from attribution.models.sessions import (
+    NumberAssignment,
+    PoolExhaustion,
+    TsTzRange,
+    VisitorSession,
+)
+
+__all__ = [
+    "CREDIT_PLACES",
+    "AttributionModel",
+    "MatchMethod",
+    "NumberAssignment",
+    "Outcome",
+    "OutcomeChange",
+    "OutcomeStage",
+    "PoolExhaustion",
+    "Touchpoint",
+    "TsTzRange",
+    "VisitorSession",
+]
