@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attribution.dni import sizing
-from campaigns import services
+from campaigns import call_flow, services
 from campaigns.admin_forms import AccountForm, CampaignForm, CostForm, NumberForm, PoolForm
 from campaigns.admin_scoping import AccountScopedAdmin, adopt, count_of
 from campaigns.models import (
@@ -148,6 +148,9 @@ class MembershipAdmin(AccountScopedAdmin):
     create_service = services.add_member
 
 
+CALL_FLOW_NOTE = "How calls to the campaign's numbers are forwarded (docs/twilio.md)."
+
+
 @admin.register(Campaign)
 class CampaignAdmin(AccountScopedAdmin):
     form = CampaignForm
@@ -155,6 +158,12 @@ class CampaignAdmin(AccountScopedAdmin):
     list_filter = ["channel", "active", "account"]
     search_fields = ["name", "utm_campaign"]
     ordering = ["name"]
+    main_fields = ["account", "name", "channel", "source", "medium", "utm_campaign", "active"]
+    flow_fields = ["forward_to", *call_flow.FIELDS]
+    fieldsets = [
+        (None, {"fields": main_fields}),
+        ("Call flow", {"fields": flow_fields, "description": CALL_FLOW_NOTE}),
+    ]
     create_service = services.create_campaign
     update_service = services.update_campaign
     instance_arg = "campaign"

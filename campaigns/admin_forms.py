@@ -65,7 +65,14 @@ class AccountForm(AccountScopedForm):
         return cleaned
 
 
+# Sentences said to callers and businesses: room to read them whole.
+SPOKEN_FIELDS = ["whisper_message", "voicemail_prompt", "unavailable_message"]
+
+
 class CampaignForm(AccountScopedForm):
+    class Meta:
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in SPOKEN_FIELDS}
+
     def clean(self):
         cleaned = super().clean()
         normalise_phone(self, "forward_to")

@@ -9,8 +9,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from campaigns import call_flow
 
 
 class Channel(models.TextChoices):
@@ -116,6 +119,14 @@ class Membership(models.Model):
         return f"{self.user} → {self.account}"
 
 
+def _bounded(bounds: call_flow.Bounds) -> list:
+    return [MinValueValidator(bounds.low), MaxValueValidator(bounds.high)]
+
+
+def _within(field: str, bounds: call_flow.Bounds) -> Q:
+    return Q(**{f"{field}__gte": bounds.low, f"{field}__lte": bounds.high})
+
+
 class Campaign(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=200)
@@ -126,6 +137,44 @@ class Campaign(models.Model):
     forward_to = models.CharField(max_length=20, blank=True, help_text="E.164")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Call flow: how calls to the campaign's numbers are forwarded (campaigns.call_flow).
+    ring_timeout_seconds = models.PositiveSmallIntegerField(
+        default=call_flow.RING_TIMEOUT.default,
+        validators=_bounded(call_flow.RING_TIMEOUT),
+        help_text="How long the business's phone rings before the call counts as unanswered.",
+    )
+    recording_mode = models.CharField(
+        max_length=30, choices=call_flow.RecordingMode.choices, default=call_flow.DEFAULT_RECORDING
+    )
+    caller_id_mode = models.CharField(
+        max_length=10,
+        choices=call_flow.CallerIdMode.choices,
+        default=call_flow.DEFAULT_CALLER_ID,
+        help_text="The number the business's phone shows.",
+    )
+    whisper_message = models.CharField(
+        max_length=call_flow.MESSAGE_MAX_LENGTH,
+        blank=True,
+        help_text="Said to the business when it answers, before the caller is connected.",
+    )
+    voicemail_enabled = models.BooleanField(
+        default=True, help_text="Offer voicemail when nobody answers; else say goodbye."
+    )
+    voicemail_max_seconds = models.PositiveSmallIntegerField(
+        default=call_flow.VOICEMAIL_LENGTH.default,
+        validators=_bounded(call_flow.VOICEMAIL_LENGTH),
+        help_text="The longest message a caller may leave.",
+    )
+    voicemail_prompt = models.CharField(
+        max_length=call_flow.MESSAGE_MAX_LENGTH, blank=True, default=call_flow.VOICEMAIL_PROMPT
+    )
+    unavailable_message = models.CharField(
+        max_length=call_flow.MESSAGE_MAX_LENGTH,
+        blank=True,
+        default=call_flow.UNAVAILABLE_MESSAGE,
+        help_text="Said before hanging up when nobody answers and voicemail is off, "
+        "or when the campaign has no forward_to.",
+    )
 
     class Meta:
         constraints = [
@@ -142,6 +191,22 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(forward_to="") | Q(forward_to__regex=r"^\+[1-9][0-9]{6,14}$"),
                 name="campaign_forward_to_e164",
+            ),
+            models.CheckConstraint(
+                condition=_within("ring_timeout_seconds", call_flow.RING_TIMEOUT),
+                name="campaign_ring_timeout_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(recording_mode__in=call_flow.RecordingMode.values),
+                name="campaign_recording_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(caller_id_mode__in=call_flow.CallerIdMode.values),
+                name="campaign_caller_id_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=_within("voicemail_max_seconds", call_flow.VOICEMAIL_LENGTH),
+                name="campaign_voicemail_length_range",
             ),
         ]
 

@@ -35,6 +35,7 @@ urlpatterns = [
     path("webhooks/twilio/status", twilio_views.status, name="twilio-status"),
     path("webhooks/twilio/dial", twilio_views.dial, name="twilio-dial"),
     path("webhooks/twilio/recording", twilio_views.recording, name="twilio-recording"),
+    path("webhooks/twilio/whisper", twilio_views.whisper, name="twilio-whisper"),
     path("dni/v1/<str:public_key>.js", snippet_view.snippet, name="dni-snippet"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,7 +1,9 @@
 """Reads behind the Twilio webhooks: which number was dialled, which call a callback is about."""
 
+import re
+
 from calls.models import Call
-from campaigns.models import TrackingNumber
+from campaigns.models import Campaign, TrackingNumber
 
 PROVIDER = "twilio"
 
@@ -15,6 +17,22 @@ def number_for(*, e164: str, active_only: bool = True) -> TrackingNumber | None:
     if active_only:
         numbers = numbers.filter(active=True)
     return numbers.first()
+
+
+def forwarding_campaign(*, call: Call | None) -> Campaign | None:
+    """The campaign whose call flow forwarded `call`: its tracking number's, as the voice
+    webhook read it (the call's attributed campaign may be a session's, another one)."""
+    if call is None or call.tracking_number_id is None:
+        return None
+    return Campaign.objects.filter(numbers=call.tracking_number_id).first()
+
+
+def campaign_for_whisper(*, campaign_id: str) -> Campaign | None:
+    """The campaign a whisper URL names (its query string, as we wrote it), with the account
+    whose token verifies the request. Anything but an id names none."""
+    if not re.fullmatch(r"[1-9][0-9]{0,17}", campaign_id):
+        return None
+    return Campaign.objects.select_related("account").filter(pk=int(campaign_id)).first()
 
 
 def calls_for_update(*, call_sid: str) -> list[Call]:

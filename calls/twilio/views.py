@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from calls.models import Call
-from calls.twilio import events, selectors, services, signature, twiml
+from calls.twilio import events, flow, selectors, services, signature, twiml
 from campaigns import phones
 from campaigns.models import Account
 
@@ -139,15 +139,40 @@ def voice(request: HttpRequest) -> HttpResponse:
         tracking_e164=number.e164,
         number=number,
     )
-    flow = twiml.DEFAULT_FLOW
-    if not number.campaign.forward_to or call is None:
-        return _xml(twiml.say_and_hangup(flow.unavailable_message))
-    # Twilio accepts the request's own From as callerId; a withheld caller has none to show.
-    caller_id = call.caller_e164 or number.e164
+    campaign = number.campaign
+    call_flow = flow.flow_for(campaign)
+    if not campaign.forward_to or call is None:
+        return _xml(twiml.say_and_hangup(call_flow.unavailable_message))
+    caller_id = twiml.caller_id(
+        flow=call_flow, caller_e164=call.caller_e164, tracking_e164=number.e164
+    )
+    whisper_url = ""
+    if call_flow.whisper:  # the URL names the campaign; Twilio signs it, query string included
+        whisper_url = f"{_absolute(request, 'twilio-whisper')}?campaign={campaign.pk}"
     answer = twiml.forward(
-        number=number.campaign.forward_to, caller_id=caller_id, urls=_urls(request), flow=flow
+        number=campaign.forward_to,
+        caller_id=caller_id,
+        urls=_urls(request),
+        flow=call_flow,
+        whisper_url=whisper_url,
     )
     return _xml(answer)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whisper(request: HttpRequest) -> HttpResponse:
+    """<Number url>: what the business hears on answering, before the caller is connected.
+    The campaign named in the URL's query gives the account whose token must verify the
+    request (403 otherwise) and the message, read now. Only reads. A campaign that no longer
+    exists or says nothing gets an empty answer: the call is connected without a whisper."""
+    hook = _hook(request)
+    campaign = selectors.campaign_for_whisper(campaign_id=request.GET.get("campaign", ""))
+    if campaign is None:
+        return _xml(twiml.empty())
+    if not hook.verifies(campaign.account):
+        return _forbidden()
+    return _xml(twiml.whisper(campaign.whisper_message))
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -222,9 +247,10 @@ def dial(request: HttpRequest) -> HttpResponse:
     event = events.dial_event(hook.params)
     if target is None or event is None:
         return _xml(twiml.hangup())
-    _apply(hook, target, event)
+    call = _apply(hook, target, event)
     if event.status in events.UNANSWERED:
-        return _xml(twiml.voicemail(urls=_urls(request)))
+        call_flow = flow.flow_for(selectors.forwarding_campaign(call=call))
+        return _xml(twiml.voicemail(urls=_urls(request), flow=call_flow))
     return _xml(twiml.hangup())
 
 

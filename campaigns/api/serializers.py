@@ -1,8 +1,9 @@
 """Input and output shapes of the campaigns resources (PRODUCT.md, "The public contract")."""
 
+from django.db import models
 from rest_framework import serializers
 
-from campaigns import phones, rules
+from campaigns import call_flow, phones, rules
 from campaigns.api.tenancy import ScopedRelatedField, StrictSerializerMixin
 from campaigns.models import (
     Account,
@@ -83,6 +84,15 @@ class AccountSerializer(StrictModelSerializer):
             raise serializers.ValidationError(str(exc)) from exc
 
 
+def _one_of(what: str, choices: type[models.TextChoices]) -> dict:
+    message = f'"{{input}}" is not {what}; choose one of {", ".join(choices.values)}.'
+    return {"error_messages": {"invalid_choice": message}}
+
+
+def _between(bounds: call_flow.Bounds) -> dict:
+    return {"min_value": bounds.low, "max_value": bounds.high}
+
+
 class CampaignSerializer(StrictModelSerializer):
     forward_to = PhoneNumberField(required=False, allow_blank=True, max_length=40)
 
@@ -97,9 +107,16 @@ class CampaignSerializer(StrictModelSerializer):
             "utm_campaign",
             "forward_to",
             "active",
+            *call_flow.FIELDS,
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "ring_timeout_seconds": _between(call_flow.RING_TIMEOUT),
+            "voicemail_max_seconds": _between(call_flow.VOICEMAIL_LENGTH),
+            "recording_mode": _one_of("a recording mode", call_flow.RecordingMode),
+            "caller_id_mode": _one_of("a caller ID mode", call_flow.CallerIdMode),
+        }
         validators = []  # uniqueness is the database's job; services report it per field
 
 

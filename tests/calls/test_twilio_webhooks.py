@@ -55,6 +55,7 @@ def test_an_incoming_call_is_recorded_and_forwarded_with_callbacks(client, numbe
         "action": f"{BASE}/webhooks/twilio/dial",
         "method": "POST",
         "timeout": "20",
+        "answerOnBridge": "true",
         "callerId": CALLER,
         "record": "record-from-answer-dual",
         "recordingStatusCallback": f"{BASE}/webhooks/twilio/recording",

@@ -157,7 +157,17 @@ def test_staff_cannot_attach_a_keyword_to_another_accounts_campaign(
 
 def test_staff_cannot_add_a_campaign_to_another_account(staff_client, other_account):
     response = staff_client.post(
-        url(Campaign, "add"), {"account": other_account.pk, "name": "Spring", "channel": "email"}
+        url(Campaign, "add"),
+        {
+            "account": other_account.pk,
+            "name": "Spring",
+            "channel": "email",
+            # The call flow's required fields, as the page fills them in.
+            "ring_timeout_seconds": 20,
+            "recording_mode": "record-from-answer-dual",
+            "caller_id_mode": "caller",
+            "voicemail_max_seconds": 120,
+        },
     )
 
     assert response.status_code == 200
