@@ -20,6 +20,10 @@ from calls.models import CallStatus
 # The parent call's CallStatus (incoming-call webhook and the number's StatusCallback).
 # `completed` on the parent only says the caller's call ended: if nobody answered, the caller
 # hung up first (abandoned); an answered dial result, arriving before or after, outranks it.
+# `no-answer` on an inbound parent means Twilio never answered the caller's leg, which only
+# happens with <Dial answerOnBridge> (our TwiML): the caller gave up while the business's
+# phone rang. When the business let it ring out, the dial result (`no-answer` → missed)
+# says so and outranks it.
 PARENT_STATUS = {
     "queued": CallStatus.RINGING,
     "initiated": CallStatus.RINGING,
@@ -28,7 +32,7 @@ PARENT_STATUS = {
     "completed": CallStatus.ABANDONED,
     "busy": CallStatus.BUSY,
     "failed": CallStatus.FAILED,
-    "no-answer": CallStatus.MISSED,
+    "no-answer": CallStatus.ABANDONED,
     "canceled": CallStatus.ABANDONED,
 }
 # The <Dial> action's DialCallStatus: the business's side of the call.

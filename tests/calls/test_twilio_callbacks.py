@@ -278,3 +278,22 @@ def test_a_callback_that_changes_the_call_writes_only_what_changed(client, numbe
     assert '"status"' not in updates[0]  # answered outranks the parent's completed
     assert not [q for q in queries if "calls_blockednumber" in q["sql"]]  # same caller
     assert call_state() == ("answered", 75, None, "")
+
+
+@pytest.mark.parametrize("dial_first", [True, False])
+def test_a_caller_who_hangs_up_while_the_business_rings_is_abandoned_unless_it_rang_out(
+    client, number, dial_first
+):
+    # With <Dial answerOnBridge> the caller's own leg is never answered when nobody picks up:
+    # Twilio ends it `no-answer`. Alone that is the caller giving up (abandoned); the dial
+    # result saying the business let it ring out makes it missed, in either order.
+    send(client, "voice", voice_params())
+    send(client, "status", parent("no-answer", CallDuration="12"))
+    assert call_state() == ("abandoned", 12, None, "")
+    events = [
+        ("dial", dial_result("no-answer", DialCallDuration="0")),
+        ("status", parent("no-answer", CallDuration="25")),
+    ]
+    for route, params in events if dial_first else events[::-1]:
+        send(client, route, params)
+    assert call_state() == ("missed", 25, None, "")
