@@ -362,3 +362,68 @@ class DailyCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.date}: {self.amount} {self.currency}"
+
+
+class CrmStageMapping(models.Model):
+    """One of the account's own CRM pipeline stages (a HubSpot stage id such as `12345678`, a
+    Salesforce `StageName`) mapped onto an outcome stage, over the adapters' defaults."""
+
+    class Crm(models.TextChoices):
+        HUBSPOT = "hubspot", "HubSpot"
+        SALESFORCE = "salesforce", "Salesforce"
+
+    # The outcome stages (attribution.models.OutcomeStage), named here so that this app does
+    # not depend on attribution.
+    STAGES = (("lead", "Lead"), ("qualified", "Qualified"), ("won", "Won"), ("lost", "Lost"))
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="crm_stage_mappings"
+    )
+    crm = models.CharField(max_length=20, choices=Crm.choices)
+    crm_stage = models.CharField(max_length=120)
+    stage = models.CharField(max_length=20, choices=STAGES)
+
+    class Meta:
+        verbose_name = "CRM stage mapping"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "crm", "crm_stage"], name="crm_stage_mapping_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(crm__in=["hubspot", "salesforce"]), name="crm_stage_mapping_crm"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=["lead", "qualified", "won", "lost"]),
+                name="crm_stage_mapping_stage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crm} {self.crm_stage} → {self.stage}"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a POST sent with an `Idempotency-Key`, replayed to a retry of the
+    same request for 24 hours (campaigns.idempotency). Written in the request's own transaction,
+    so a key is stored exactly when its request's effects are."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    # SHA-256 of the method, the path and the request's JSON body in canonical form.
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The rendered body, byte for byte (jsonb would reorder its keys).
+    response_body = models.TextField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.method} {self.path})"
