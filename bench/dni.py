@@ -141,6 +141,24 @@ end
 """
 
 
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU seconds of a process and its children so far (Linux /proc), e.g. a
+    gunicorn master and its workers: a figure other load on a shared machine hardly moves."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def run_wrk(wrk: str, url: str, script: str, seconds: int = SECONDS) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)

@@ -196,7 +196,10 @@ def main() -> None:
     server = dni.start_gunicorn(port)
     try:
         dni.run_wrk(wrk, url, script(url, number, warm, started_at), seconds=2)
-        ours = dni.run_wrk(wrk, url, script(url, number, sids, started_at))
+        lua = script(url, number, sids, started_at)
+        cpu_before = dni.cpu_seconds(server)
+        ours = dni.run_wrk(wrk, url, lua)
+        app_cpu = dni.cpu_seconds(server) - cpu_before
     finally:
         server.terminate()
         server.wait()
@@ -218,6 +221,10 @@ def main() -> None:
     )
     label = "the same DB work by raw psycopg"
     print(f"{label:36}{raw['rate']:>10.0f}{raw['p50']:>10}{raw['p99']:>10}")
+    print(
+        f"  app CPU per callback (gunicorn workers' user+sys / requests): "
+        f"{app_cpu / max(sent, 1) * 1000:.2f} ms"
+    )
     print(
         f"  webhooks keep {ours['rate'] / raw['rate']:.0%} of the raw rate; goal "
         f"{GOAL_RATE}/s at p99 <= {GOAL_P99_MS} ms"
