@@ -6,8 +6,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from attribution.models import NumberAssignment, Outcome, PoolExhaustion, VisitorSession
-from campaigns.admin_scoping import AccountScopedAdmin
+from attribution.models import (
+    NumberAssignment,
+    Outcome,
+    OutcomeChange,
+    PoolExhaustion,
+    VisitorSession,
+)
+from attribution.outcomes import services as outcome_services
+from campaigns.admin_scoping import AccountScopedAdmin, adopt
 from campaigns.models import Channel
 
 
@@ -76,8 +83,28 @@ class PoolExhaustionAdmin(ReadOnlyAdmin):
     ordering = ["-hour"]
 
 
+class OutcomeChangeInline(admin.TabularInline):
+    """Every change to the outcome, oldest first: written by the service, never edited."""
+
+    model = OutcomeChange
+    fields = ["changed_at", "actor", "changes"]
+    readonly_fields = fields
+    ordering = ["changed_at", "pk"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Outcome)
 class OutcomeAdmin(AccountScopedAdmin):
+    """Outcomes come from CRMs; a person corrects one here, through the same service as the
+    API, so the change is in its history under the staff user's name."""
+
     list_display = [
         "crm",
         "external_id",
@@ -94,7 +121,57 @@ class OutcomeAdmin(AccountScopedAdmin):
     date_hierarchy = "occurred_at"
     ordering = ["-occurred_at"]
     raw_id_fields = ["call"]  # a select would list every call of the account
-    readonly_fields = ["match_method", "created_at", "updated_at"]
+    fields = [
+        "account",
+        "crm",
+        "external_id",
+        "stage",
+        "value",
+        "currency",
+        "occurred_at",
+        "call",
+        "call_external_id",
+        "caller_e164",
+        "caller_raw",
+        "email",
+        "match_method",
+        "created_at",
+        "updated_at",
+    ]
+    # The deal's key (once it exists) and the caller ID are the CRM's; the match is matching's.
+    readonly_fields = [
+        "crm",
+        "external_id",
+        "caller_e164",
+        "caller_raw",
+        "match_method",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [OutcomeChangeInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return [name for name in readonly if name not in ("crm", "external_id")]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        self.check_owner(request, obj)
+        actor = f"staff:{request.user.get_username()}"
+        fields = self.service_fields(form, change)
+        if change:
+            original = Outcome.objects.get(pk=obj.pk)
+            saved = outcome_services.update_outcome(
+                account=original.account, outcome=original, actor=actor, **fields
+            )
+        else:
+            account = fields.pop("account")
+            [result] = outcome_services.upsert_outcomes(
+                account=account, items=[fields], actor=actor
+            )
+            saved = result.outcome
+        adopt(obj, saved)
 
     @admin.display(description="Call", ordering="call__started_at")
     def call_link(self, outcome):

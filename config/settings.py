@@ -142,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "size-pools": {"task": "attribution.dni.tasks.size_pools_task", "schedule": 3600.0},
+    # Idempotency-Keys are replayed for 24 hours; older ones are dead weight.
+    "purge-idempotency-keys": {
+        "task": "campaigns.tasks.purge_idempotency_keys_task",
+        "schedule": 3600.0,
+    },
 }
 
 # A shared cache for rate limits: Redis in production (atomic INCR across processes),

@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from attribution.api import crm as crm_views
+from attribution.api import outcomes as outcome_views
 from attribution.api import views as attribution_views
 from attribution.dni import snippet_view
 from attribution.dni import views as dni_views
@@ -21,10 +23,15 @@ router.register("costs", campaign_views.CostViewSet, basename="cost")
 router.register("sessions", attribution_views.SessionViewSet, basename="session")
 router.register("calls", call_views.CallViewSet, basename="call")
 router.register("blocklist", call_views.BlocklistViewSet, basename="blocked-number")
+router.register("outcomes", outcome_views.OutcomeViewSet, basename="outcome")
+router.register("crm-stages", crm_views.CrmStageMappingViewSet, basename="crm-stage")
 
 api_v1 = [
     path("account/", campaign_views.AccountView.as_view(), name="account"),
     path("calls/<int:pk>/context/", call_context.CallContextView.as_view(), name="call-context"),
+    # Before the router: its outcomes/<pk>/ would take these paths.
+    path("outcomes/hubspot/", crm_views.HubSpotView.as_view(), name="outcomes-hubspot"),
+    path("outcomes/salesforce/", crm_views.SalesforceView.as_view(), name="outcomes-salesforce"),
     *router.urls,
 ]
 

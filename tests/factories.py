@@ -14,6 +14,7 @@ from campaigns.models import (
     ApiKey,
     Campaign,
     Channel,
+    CrmStageMapping,
     DailyCost,
     Keyword,
     NumberPool,
@@ -162,6 +163,16 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
 
+class CrmStageMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CrmStageMapping
+
+    account = factory.SubFactory(AccountFactory)
+    crm = CrmStageMapping.Crm.HUBSPOT
+    crm_stage = factory.Sequence(lambda n: f"{10_000_000 + n}")
+    stage = "qualified"
+
+
 FACTORIES = {
     Campaign: CampaignFactory,
     Keyword: KeywordFactory,
@@ -174,6 +185,7 @@ FACTORIES = {
     Call: CallFactory,
     BlockedNumber: BlockedNumberFactory,
     Outcome: OutcomeFactory,
+    CrmStageMapping: CrmStageMappingFactory,
 }
 
 
