@@ -54,6 +54,8 @@ def _looks_like_phone(text: str) -> bool:
     them, so "1-800-FLOWERS" is a number and "12ab" is not."""
     if not PHONE_LIKE.match(text):
         return False
+    if not any(ch.isalpha() for ch in text):  # most caller IDs: no letters, nothing to count
+        return True
     has_letters = any(ch.isalpha() for ch in re.sub(r"(ext|x)\.?\s*\d+$", "", text))
     return not has_letters or sum(ch.isdigit() for ch in text) >= 3
 

@@ -364,3 +364,48 @@ def test_a_row_with_more_cells_than_the_header_is_refused(account, static_number
     )
     with pytest.raises(CommandError, match="line 3: row: More cells than the header has columns."):
         run(account, path)
+
+
+def test_a_reimport_that_moves_a_call_into_a_lease_attributes_it_there(
+    account, static_number, lease_history, tmp_path
+):
+    after, during = T + dt.timedelta(hours=2), T
+    moved = {"tracking_number": lease_history["exact"]}
+    run(account, write_csv(tmp_path / "1.csv", [row("m", **moved, started_at=after.isoformat())]))
+    assert Call.objects.get().confidence == "source"
+    out, _ = run(
+        account, write_csv(tmp_path / "2.csv", [row("m", **moved, started_at=during.isoformat())])
+    )
+    assert "0 created, 1 updated" in out
+    call = Call.objects.select_related("tracking_number").get()
+    link = services.attribute(number=call.tracking_number, at=call.started_at)
+    assert (call.started_at, call.confidence) == (during, "exact")
+    assert (call.session_id, call.campaign_id, call.keyword_id, call.confidence) == tuple(
+        vars(link).values()
+    )
+
+
+def test_error_lines_are_numbered_as_csv_dictreader_numbers_them(account, static_number, tmp_path):
+    """Blank lines are no rows and a quoted cell can span lines: numbers as before."""
+    rows = [
+        row("a"),
+        row("b", caller_number="12ab"),
+        row("c", agent="two\nlines"),
+        row("d", status="hung_up"),
+        row("e", agent="x"),
+    ]
+    path = write_csv(tmp_path / "calls.csv", rows)
+    lines = path.read_text().split("\n")
+    lines[2:2] = ["", ""]  # two blank lines before b
+    lines[-1:-1] = [""]  # and one before the last row
+    path.write_text("\n".join(lines))
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        numbered = {line["external_id"]: reader.line_num for line in reader}
+    with pytest.raises(CommandError) as refused:
+        run(account, path)
+    assert str(refused.value).splitlines()[1:] == [
+        f"  line {numbered['b']}: caller_number: '12ab' is not a phone number",
+        f'  line {numbered["d"]}: status: "hung_up" is not a valid choice.',
+    ]
+    assert (numbered["b"], numbered["d"]) == (5, 8)

@@ -127,6 +127,22 @@ def test_a_batch_with_one_bad_call_stores_nothing(api, number, extra, field, mes
     assert not Call.objects.exists()
 
 
+def test_a_batch_answers_with_what_the_calls_endpoint_shows(api, number):
+    batch = [
+        call("CA1"),
+        call("CA2", caller_number="anonymous", talk_seconds=None, agent="Ann", transferred=True),
+        call("CA3", started_at="2026-11-01T10:00:00.123456+02:00", recording_url="https://r.ex/3"),
+        call("CA4", tracking_number="+16465559876", status="missed", talk_seconds=0),
+    ]
+    for expected_status in (201, 200):
+        response = api.post("/api/v1/calls/", batch)
+        assert response.status_code == expected_status
+        shown = {c["id"]: c for c in api.get("/api/v1/calls/").json()["results"]}
+        assert response.json() == [shown[c["id"]] for c in response.json()]
+        assert [c["external_id"] for c in response.json()] == ["CA1", "CA2", "CA3", "CA4"]
+        assert [c["first_time_caller"] for c in response.json()] == [False, None, True, False]
+
+
 def test_the_same_call_twice_in_one_batch_is_refused(api, number):
     response = api.post("/api/v1/calls/", [call("CA1"), call("CA1")])
     assert response.json()["errors"][1] == {
