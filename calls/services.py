@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from attribution import selectors as attribution_selectors
+from attribution.outcomes.matching import match_waiting_outcomes
 from calls import rules
 from calls.models import BlockedNumber, Call, Confidence, SpamReason
 from campaigns.models import Account, TrackingNumber
@@ -84,6 +85,8 @@ MERGED = (
 )
 # A change to any of these can start or end a burst of short calls.
 BURST_INPUTS = frozenset({"status", "caller_e164", "started_at", "duration_seconds"})
+# ... and to these can make the call the one a waiting outcome belongs to.
+MATCH_INPUTS = frozenset({"caller_e164", "started_at"})
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ def record_calls(
         for item in items
     ]
     _apply_spam_rules(account=account, results=results)
+    # Outcomes can arrive before their call (PRODUCT.md, "Outcome to call"): a new call, or one
+    # whose caller or start moved, may be the one an outcome is waiting for.
+    arrived = [r.call.pk for r in results if r.created or r.changed & MATCH_INPUTS]
+    if arrived:
+        match_waiting_outcomes(account=account, call_ids=arrived)
     return [(result.call, result.created) for result in results]
 
 
