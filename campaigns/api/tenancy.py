@@ -4,6 +4,7 @@
   account's object is 404 on read, write and delete.
 - `ScopedRelatedField` resolves ids in a request body within the same account, so another
   account's id is a 400 naming the field, never a link.
+- `filtering.AccountScopedFilterBackend` does the same for ids in list filters (`?campaign=1`).
 Views never filter by account themselves.
 """
 
