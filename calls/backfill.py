@@ -2,11 +2,11 @@
 
 Each row is validated as the REST API validates a batch item (`inputs.CallValidator`, which
 answers as `CallInputSerializer` does), so a CSV row and an API item are accepted or refused
-alike. Valid rows go to a TEMP staging table by COPY, and the rest is
-set-based SQL that follows `services.record_calls` rule for rule: the upsert on
-(provider, external_id), statuses that never go backwards, attribution from the lease history
-(`services.attribute`), and the spam rules. The per-row ORM path does ~4 queries a row; this
-one does a handful of statements per file (see bench/calls.py for the difference)."""
+alike. Valid rows go to a TEMP staging table by COPY, and the rest is set-based SQL that
+follows `services.record_calls` rule for rule: the upsert on (provider, external_id),
+statuses that never go backwards, attribution from the lease history (`services.attribute`),
+and the spam rules. The per-row ORM path does ~4 queries a row; this one does a handful of
+statements per file (see bench/calls.py for the difference)."""
 
 import csv
 from collections.abc import Callable, Iterable
@@ -259,7 +259,7 @@ def _merge(cursor, account) -> ImportResult:
 
 @transaction.atomic
 def record_validated(*, account, items: list[dict]) -> ImportResult:
-    """Store a batch already checked by `CallInputSerializer` (the REST API's lists) through
+    """Store a batch already checked by `inputs.validate_batch` (the REST API's lists) through
     the same set-based path as a CSV import: a few statements per batch, not per call."""
     rows = [_staged_row(line, attrs) for line, attrs in enumerate(items, start=1)]
     with connection.cursor() as cursor:

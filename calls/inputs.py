@@ -88,13 +88,13 @@ class CallInputSerializer(StrictSerializerMixin, serializers.Serializer):
     transferred = serializers.BooleanField(required=False, default=False)
 
     @cached_property
-    def phones(self) -> PhoneMemo:
+    def phone_memo(self) -> PhoneMemo:
         """The batch's memo when a CallValidator runs this serializer, else its own."""
-        return self.context.get("phones") or PhoneMemo(region_of(self.context))
+        return self.context.get("phone_memo") or PhoneMemo(region_of(self.context))
 
     def validate_tracking_number(self, value):
         try:
-            return self.phones.tracking(value)
+            return self.phone_memo.tracking(value)
         except phones.InvalidPhoneNumber as exc:
             raise serializers.ValidationError(str(exc)) from exc
 
@@ -105,7 +105,7 @@ class CallInputSerializer(StrictSerializerMixin, serializers.Serializer):
                 {"talk_seconds": ["Cannot be longer than duration_seconds."]}
             )
         try:
-            caller = self.phones.caller(attrs.pop("caller_number", None))
+            caller = self.phone_memo.caller(attrs.pop("caller_number", None))
         except phones.InvalidPhoneNumber as exc:
             raise serializers.ValidationError({"caller_number": [str(exc)]}) from exc
         attrs["caller_e164"], attrs["caller_raw"] = caller.e164, caller.raw
@@ -114,6 +114,11 @@ class CallInputSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 FIELDS = frozenset(CallInputSerializer().fields)
+MAX_LENGTH = {
+    name: field.max_length
+    for name, field in CallInputSerializer().fields.items()
+    if getattr(field, "max_length", None)
+}
 STATUSES = frozenset(CallStatus.values)
 SURROGATE = re.compile("[\ud800-\udfff]")
 TRUE = frozenset(v for v in serializers.BooleanField.TRUE_VALUES if isinstance(v, str))
@@ -152,8 +157,8 @@ class CallValidator:
     anything else, and every error, is the serializer's to decide."""
 
     def __init__(self, *, region: str):
-        self.phones = PhoneMemo(region)
-        self.serializer = CallInputSerializer(context={"phones": self.phones})
+        self.phone_memo = PhoneMemo(region)
+        self.serializer = CallInputSerializer(context={"phone_memo": self.phone_memo})
         self._started = self.serializer.fields["started_at"]
         self._url = self.serializer.fields["recording_url"]
         # `_moment` reads ISO 8601 as the field does; other input formats are the field's to read.
@@ -178,8 +183,8 @@ class CallValidator:
             return None
         status = item.get("status")
         attrs = {
-            "provider": _text(item.get("provider"), 40),
-            "external_id": _text(item.get("external_id"), 120),
+            "provider": _text(item.get("provider"), MAX_LENGTH["provider"]),
+            "external_id": _text(item.get("external_id"), MAX_LENGTH["external_id"]),
             "started_at": self._moment(item.get("started_at")),
             "duration_seconds": _seconds(item.get("duration_seconds")),
             "status": status if type(status) is str and status in STATUSES else None,
@@ -195,7 +200,7 @@ class CallValidator:
             attrs["talk_seconds"] = talk
         optional = {
             "recording_url": self._link(item["recording_url"]) if "recording_url" in item else "",
-            "agent": _blank_or_text(item["agent"], 120) if "agent" in item else "",
+            "agent": _blank_or_text(item["agent"], MAX_LENGTH["agent"]) if "agent" in item else "",
             "transferred": _flag(item.get("transferred", False)),
         }
         if None in optional.values():
@@ -207,17 +212,17 @@ class CallValidator:
         return self._numbers(attrs, item)
 
     def _numbers(self, attrs: dict, item: dict) -> dict | None:
-        tracking = _text(item.get("tracking_number"), 40)
+        tracking = _text(item.get("tracking_number"), MAX_LENGTH["tracking_number"])
         caller = item.get("caller_number")
         if caller is not None:
-            caller = _blank_or_text(caller, 200)
+            caller = _blank_or_text(caller, MAX_LENGTH["caller_number"])
             if caller is None:
                 return None
         if tracking is None:
             return None
         try:
-            tracking_e164 = self.phones.tracking(tracking)
-            caller_id = self.phones.caller(caller)
+            tracking_e164 = self.phone_memo.tracking(tracking)
+            caller_id = self.phone_memo.caller(caller)
         except phones.InvalidPhoneNumber:
             return None
         attrs["caller_e164"], attrs["caller_raw"] = caller_id.e164, caller_id.raw
