@@ -409,3 +409,20 @@ def test_error_lines_are_numbered_as_csv_dictreader_numbers_them(account, static
         f'  line {numbered["d"]}: status: "hung_up" is not a valid choice.',
     ]
     assert (numbered["b"], numbered["d"]) == (5, 8)
+
+
+def test_a_reimport_attributes_again_the_calls_it_leaves_unchanged(
+    account, static_number, tmp_path
+):
+    """ON CONFLICT locks the rows it leaves alone too: ATTRIBUTE tells the calls that existed
+    from the new ones by that lock, so an unchanged call is still worked out again."""
+    pool = PoolFactory(campaign=CampaignFactory(account=account, name="Search"))
+    number = PoolNumberFactory(pool=pool)
+    path = write_csv(tmp_path / "calls.csv", [row("late", tracking_number=number.e164)])
+    run(account, path)
+    assert Call.objects.get().confidence == "source"  # no lease covered it (yet)
+    visit = SessionFactory(account=account, started_at=T - dt.timedelta(minutes=5))
+    AssignmentFactory(number=number, session=visit, starts_at=T - dt.timedelta(minutes=5))
+    out, _ = run(account, path)
+    assert "0 created, 0 updated, 1 unchanged" in out
+    assert Call.objects.values_list("session_id", "confidence").get() == (visit.pk, "exact")
