@@ -5,6 +5,8 @@ the machines are shared and noisy: absolute times mean little, ratios mean more.
 
 - costs upsert: `campaigns.services.upsert_costs` for a batch of 1,000 rows (the API's maximum)
   against the same INSERT … ON CONFLICT sent by raw psycopg `executemany`.
+- then bench/dni.py, bench/calls.py, bench/twilio.py and bench/credits.py (BENCH_CREDITS=0
+  skips the last).
 """
 
 import os
@@ -91,3 +93,11 @@ if __name__ == "__main__":
     runpy.run_path(str(Path(__file__).with_name("calls.py")), run_name="bench_calls")["main"]()
 
     runpy.run_path(str(Path(__file__).with_name("twilio.py")), run_name="bench_twilio")["main"]()
+
+    # Attribution credits: 200,000 calls here (~2 minutes with the data set's generation);
+    # BENCH_CALLS=1000000 for the goal's size, BENCH_CREDITS=0 to skip it.
+    if os.environ.get("BENCH_CREDITS", "1") != "0":
+        os.environ.setdefault("BENCH_CALLS", "200000")
+        runpy.run_path(str(Path(__file__).with_name("credits.py")), run_name="bench_credits")[
+            "main"
+        ]()

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -142,6 +143,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "size-pools": {"task": "attribution.dni.tasks.size_pools_task", "schedule": 3600.0},
+    # Attribution credits of every account, with fresh data-driven removal effects (the per-call
+    # path between runs uses the stored effects). One task per account.
+    "recompute-credits": {
+        "task": "attribution.credits.tasks.recompute_all_credits_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
     # Idempotency-Keys are replayed for 24 hours; older ones are dead weight.
     "purge-idempotency-keys": {
         "task": "campaigns.tasks.purge_idempotency_keys_task",

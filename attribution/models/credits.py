@@ -31,10 +31,29 @@ class Touchpoint(models.Model):
     One row per touch rather than per (touch, model): six times fewer rows to write when the
     whole account is recomputed, and a report picks its model's column."""
 
+    # A derived table, rebuilt in bulk (attribution.credits): no foreign-key constraints and
+    # no single-column indexes in the database. FK checks lock every referenced call, session,
+    # campaign and keyword row (FOR KEY SHARE) and cost 30 µs a row against 10 for the write
+    # itself; the random UUIDs of a session index cost half the write again (bench/credits.py,
+    # 1.6M rows). Rows are written from a join of those rows in the same transaction, every
+    # recompute replaces a call's rows whole, and Django's collector still applies on_delete
+    # (found through touchpoint_unique for a call, touchpoint_campaign_idx for an account or a
+    # campaign; a session or keyword being deleted is a scan, which only happens with its
+    # account or the demo's reload).
     account = models.ForeignKey(
-        "campaigns.Account", on_delete=models.CASCADE, related_name="touchpoints"
+        "campaigns.Account",
+        on_delete=models.CASCADE,
+        related_name="touchpoints",
+        db_constraint=False,
+        db_index=False,
     )
-    call = models.ForeignKey("calls.Call", on_delete=models.CASCADE, related_name="touchpoints")
+    call = models.ForeignKey(
+        "calls.Call",
+        on_delete=models.CASCADE,
+        related_name="touchpoints",
+        db_constraint=False,
+        db_index=False,
+    )
     position = models.PositiveSmallIntegerField()
     session = models.ForeignKey(
         "attribution.VisitorSession",
@@ -42,6 +61,8 @@ class Touchpoint(models.Model):
         null=True,
         blank=True,
         related_name="touchpoints",
+        db_constraint=False,
+        db_index=False,
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -49,6 +70,8 @@ class Touchpoint(models.Model):
         null=True,
         blank=True,
         related_name="touchpoints",
+        db_constraint=False,
+        db_index=False,
     )
     keyword = models.ForeignKey(
         "campaigns.Keyword",
@@ -56,6 +79,8 @@ class Touchpoint(models.Model):
         null=True,
         blank=True,
         related_name="touchpoints",
+        db_constraint=False,
+        db_index=False,
     )
     touched_at = models.DateTimeField(help_text="The session's start (the call's, without one).")
     last_touch = credit_field()
@@ -82,3 +107,38 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"call {self.call_id} touch {self.position}"
+
+
+class RemovalEffect(models.Model):
+    """The data-driven model's current removal effect of one campaign of an account (campaign
+    null: Unattributed), computed over the account's journeys of the trailing 90 days
+    (attribution.credits.markov). Replaced whole by each bulk recompute; the per-call path
+    reads these. A campaign missing here has effect 0."""
+
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="removal_effects"
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="removal_effects",
+    )
+    effect = credit_field()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "campaign"],
+                nulls_distinct=False,
+                name="removal_effect_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(effect__gte=0, effect__lte=1), name="removal_effect_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id or 'Unattributed'}: {self.effect}"
