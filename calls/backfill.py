@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from calls.backfill_sql import ATTRIBUTE, BLOCKLIST, BURSTS, STAGING, UPSERT
+from attribution.outcomes.matching import match_waiting_outcomes
+from calls.backfill_sql import ATTRIBUTE, BLOCKLIST, BURSTS, STAGING, STORED_IDS, UPSERT
 
 # The API's validation, on purpose: one set of rules for every way calls come in.
 from calls.inputs import CallValidator
@@ -254,6 +255,9 @@ def _merge(cursor, account) -> ImportResult:
     cursor.execute(ATTRIBUTE, params)
     cursor.execute(BLOCKLIST, params)
     cursor.execute(BURSTS, params)
+    # Outcomes that arrived before these calls pick them up (as `services.record_calls` does).
+    cursor.execute(STORED_IDS, params)
+    match_waiting_outcomes(account=account, call_ids=[pk for (pk,) in cursor.fetchall()])
     return result
 
 

@@ -56,6 +56,7 @@ _MERGE = {
 }
 
 
+
 # `services.attribute`, set-based: a static number gives its campaign; a pool number the
 # session whose lease covers the start (several when the pool overflowed: the most recently
 # active, ties to the higher id, as Python's max() does); no covering lease, the pool's
@@ -147,10 +148,12 @@ WHERE b.account_id = %(account)s AND c.account_id = %(account)s AND c.caller_e16
 _WINDOW = f"interval '{int(rules.BURST_WINDOW.total_seconds())} seconds'"
 _FINISHED = ", ".join(f"'{status}'" for status in sorted(rules.FINISHED))
 
-# `rules.burst_members` with window functions: a short call belongs to a burst when, within
-# the hour after it (itself included), some short call closes an hour holding BURST_CALLS or
-# more. Calls are looked at up to two windows around the file's calls of each caller, so every
-# count that can mark a call within one window of them is complete.
+# `services._mark_bursts`, set-based. `rules.burst_members` with window functions: a short
+# call belongs to a burst when, within the hour after it (itself included), some short call
+# closes an hour holding BURST_CALLS or more. Short calls are read up to two windows around
+# the file's calls of each caller; a burst found among them is a burst, so marks are set
+# wherever they are found. Automatic marks that no longer hold (a call's real duration
+# arrived) are lifted only within one window, where the counts are complete.
 BURSTS = f"""
 WITH callers AS (
     SELECT c.caller_e164, min(c.started_at) AS first_at, max(c.started_at) AS last_at
@@ -158,7 +161,7 @@ WITH callers AS (
     WHERE c.caller_e164 <> ''
     GROUP BY c.caller_e164
 ), short AS (
-    SELECT c.id, c.caller_e164, c.started_at, c.spam_reason, k.first_at, k.last_at
+    SELECT c.id, c.caller_e164, c.started_at, c.spam_reason
     FROM callers k
     JOIN calls_call c ON c.account_id = %(account)s AND c.caller_e164 = k.caller_e164
         AND c.started_at BETWEEN k.first_at - 2 * {_WINDOW} AND k.last_at + 2 * {_WINDOW}
@@ -167,13 +170,29 @@ WITH callers AS (
     SELECT *, count(*) OVER (PARTITION BY caller_e164 ORDER BY started_at
         RANGE BETWEEN {_WINDOW} PRECEDING AND CURRENT ROW) AS calls_in_hour
     FROM short
-), peaks AS (
-    SELECT *, max(calls_in_hour) OVER (PARTITION BY caller_e164 ORDER BY started_at
-        RANGE BETWEEN CURRENT ROW AND {_WINDOW} FOLLOWING) AS peak
-    FROM counted
+), burst AS (
+    SELECT id, spam_reason FROM (
+        SELECT *, max(calls_in_hour) OVER (PARTITION BY caller_e164 ORDER BY started_at
+            RANGE BETWEEN CURRENT ROW AND {_WINDOW} FOLLOWING) AS peak
+        FROM counted
+    ) peaks
+    WHERE peak >= {rules.BURST_CALLS}
+), lifted AS (
+    SELECT c.id
+    FROM callers k
+    JOIN calls_call c ON c.account_id = %(account)s AND c.caller_e164 = k.caller_e164
+        AND c.started_at BETWEEN k.first_at - {_WINDOW} AND k.last_at + {_WINDOW}
+    WHERE c.spam_reason = '{SpamReason.AUTO}' AND c.id NOT IN (SELECT id FROM burst)
+), changes AS (
+    SELECT id, true AS spam FROM burst WHERE spam_reason = ''
+    UNION ALL
+    SELECT id, false FROM lifted
 )
-UPDATE calls_call c SET spam = true, spam_reason = '{SpamReason.AUTO}'
-FROM peaks p
-WHERE c.id = p.id AND p.peak >= {rules.BURST_CALLS} AND p.spam_reason = ''
-    AND p.started_at BETWEEN p.first_at - {_WINDOW} AND p.last_at + {_WINDOW}
+UPDATE calls_call c
+SET spam = ch.spam, spam_reason = CASE WHEN ch.spam THEN '{SpamReason.AUTO}' ELSE '' END
+FROM changes ch
+WHERE c.id = ch.id
 """
+
+# The ids of the calls the staging table names.
+STORED_IDS = f"SELECT c.id FROM {_CALLS}"

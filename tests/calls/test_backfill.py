@@ -237,6 +237,40 @@ def test_spam_rules_mark_blocklisted_callers_and_bursts(account, static_number, 
     }
 
 
+def test_a_reimport_with_real_durations_lifts_the_automatic_marks_that_no_longer_hold(
+    account, static_number, tmp_path
+):
+    # Three calls reported finished with no duration yet look like a burst; the next export
+    # carries the real duration of one of them: two short calls are no burst any more.
+    at = [(T + dt.timedelta(minutes=m)).isoformat() for m in (0, 20, 50)]
+    early = [row(f"s{i}", duration_seconds="0", started_at=a) for i, a in enumerate(at)]
+    run(account, write_csv(tmp_path / "early.csv", early))
+    assert set(Call.objects.values_list("spam_reason", flat=True)) == {SpamReason.AUTO}
+    later = [row("s1", duration_seconds="240", started_at=at[1])]
+    run(account, write_csv(tmp_path / "later.csv", later))
+    assert dict(Call.objects.values_list("external_id", "spam")) == {
+        "s0": False,
+        "s1": False,
+        "s2": False,
+    }
+    assert set(Call.objects.values_list("spam_reason", flat=True)) == {""}
+
+
+def test_a_users_mark_survives_a_reimport(account, static_number, tmp_path):
+    at = [(T + dt.timedelta(minutes=m)).isoformat() for m in (0, 20, 50)]
+    early = [row(f"s{i}", duration_seconds="0", started_at=a) for i, a in enumerate(at)]
+    run(account, write_csv(tmp_path / "early.csv", early))
+    services.update_call(account=account, call=Call.objects.get(external_id="s0"), spam=False)
+    services.update_call(account=account, call=Call.objects.get(external_id="s2"), spam=True)
+    run(account, write_csv(tmp_path / "later.csv", [row("s1", duration_seconds="240",
+                                                        started_at=at[1])]))  # fmt: skip
+    assert dict(Call.objects.values_list("external_id", "spam_reason")) == {
+        "s0": SpamReason.CLEARED,
+        "s1": "",
+        "s2": SpamReason.USER,
+    }
+
+
 @pytest.fixture
 def lease_history(account, other_account):
     """Numbers and leases for every kind of attribution, around T."""

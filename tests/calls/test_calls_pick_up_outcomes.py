@@ -2,6 +2,7 @@
 whichever way the call comes in (PRODUCT.md, "Outcome to call")."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.utils import timezone
@@ -55,3 +56,23 @@ def test_a_twilio_call_after_its_outcome_picks_it_up(api, client, number, settin
     assert send(client, "voice", voice_params()).status_code == 200
     outcome = Outcome.objects.select_related("call").get()
     assert (outcome.call.external_id, outcome.match_method) == (voice_params()["CallSid"], "phone")
+
+
+def test_calls_posted_as_a_list_after_their_outcome_pick_it_up(api, number):
+    api.post("/api/v1/outcomes/", won())
+    response = api.post("/api/v1/calls/", [call("c0", started_at="2026-11-01T09:00:00Z"), call()])
+    assert response.status_code == 201
+    outcome = Outcome.objects.select_related("call").get()
+    assert (outcome.call.external_id, outcome.match_method) == ("c1", "phone")  # the latest
+
+
+def test_imported_calls_pick_up_their_outcome(api, account, number, tmp_path):
+    from django.core.management import call_command
+
+    api.post("/api/v1/outcomes/", won())
+    path = tmp_path / "calls.csv"
+    body = call()
+    path.write_text(",".join(body) + "\n" + ",".join(str(v) for v in body.values()) + "\n")
+    call_command("importcalls", str(account.pk), str(path), stdout=StringIO())
+    outcome = Outcome.objects.select_related("call").get()
+    assert (outcome.call.external_id, outcome.match_method) == ("c1", "phone")
