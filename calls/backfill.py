@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from attribution.outcomes.matching import match_waiting_outcomes
+from calls import services
 from calls.backfill_sql import ATTRIBUTE, BLOCKLIST, BURSTS, STAGING, STORED_IDS, UPSERT
 
 # The API's validation, on purpose: one set of rules for every way calls come in.
@@ -257,7 +258,10 @@ def _merge(cursor, account) -> ImportResult:
     cursor.execute(BURSTS, params)
     # Outcomes that arrived before these calls pick them up (as `services.record_calls` does).
     cursor.execute(STORED_IDS, params)
-    match_waiting_outcomes(account=account, call_ids=[pk for (pk,) in cursor.fetchall()])
+    stored = [pk for (pk,) in cursor.fetchall()]
+    match_waiting_outcomes(account=account, call_ids=stored)
+    if result.created or result.updated:
+        services.recompute_credits_after_commit(account=account, call_ids=stored)
     return result
 
 

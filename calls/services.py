@@ -6,11 +6,13 @@ CSV backfill), so validation, attribution and the spam rules are the same everyw
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
 
 from attribution import selectors as attribution_selectors
+from attribution.credits.tasks import recompute_account_credits_task, recompute_credits_task
 from attribution.outcomes.matching import match_waiting_outcomes
 from calls import rules
 from calls.models import BlockedNumber, Call, Confidence, SpamReason
@@ -87,6 +89,10 @@ MERGED = (
 BURST_INPUTS = frozenset({"status", "caller_e164", "started_at", "duration_seconds"})
 # ... and to these can make the call the one a waiting outcome belongs to.
 MATCH_INPUTS = frozenset({"caller_e164", "started_at"})
+# ... and to these change the call's touchpoints, so its attribution credits.
+CREDIT_INPUTS = frozenset({"session_id", "started_at", "campaign_id", "keyword_id"})
+# From this many calls on, recomputing the whole account beats recomputing them one by one.
+WHOLE_ACCOUNT_CALLS = 50_000
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,22 @@ def record_calls(
     arrived = [r.call.pk for r in results if r.created or r.changed & MATCH_INPUTS]
     if arrived:
         match_waiting_outcomes(account=account, call_ids=arrived)
+    moved = [r.call.pk for r in results if r.created or r.changed & CREDIT_INPUTS]
+    if moved:
+        recompute_credits_after_commit(account=account, call_ids=moved)
     return [(result.call, result.created) for result in results]
+
+
+def recompute_credits_after_commit(*, account: Account, call_ids: list[int]) -> None:
+    """Queue the attribution credits of these calls once the transaction commits: on a worker
+    when there is a broker (a webhook never waits for the account's credits lock), in-process
+    after the commit otherwise. A big batch recomputes the whole account (one set-based pass
+    is cheaper than its share of per-call work)."""
+    if len(call_ids) >= WHOLE_ACCOUNT_CALLS:
+        task = partial(recompute_account_credits_task.delay, account.pk)
+    else:
+        task = partial(recompute_credits_task.delay, account.pk, sorted(call_ids))
+    transaction.on_commit(task)
 
 
 def _locked_or_new(account: Account, item: CallInput) -> tuple[Call, bool]:
