@@ -11,11 +11,13 @@ from attribution.models import (
     Outcome,
     OutcomeChange,
     PoolExhaustion,
+    Touchpoint,
     VisitorSession,
 )
+from attribution.models.credits import RemovalEffect
 from attribution.outcomes import services as outcome_services
 from campaigns.admin_scoping import AccountScopedAdmin, adopt
-from campaigns.models import Channel
+from campaigns.models import Channel, CrmStageMapping
 
 
 class ReadOnlyAdmin(AccountScopedAdmin):
@@ -179,3 +181,47 @@ class OutcomeAdmin(AccountScopedAdmin):
             return "—"
         url = reverse("admin:calls_call_change", args=[outcome.call_id])
         return format_html('<a href="{}">{}</a>', url, outcome.call)
+
+
+@admin.register(CrmStageMapping)
+class CrmStageMappingAdmin(AccountScopedAdmin):
+    """An account's own CRM pipeline stages onto outcome stages, over the adapters' defaults."""
+
+    list_display = ["crm", "crm_stage", "stage"]
+    list_filter = ["crm", "stage", "account"]
+    search_fields = ["=crm_stage"]
+    ordering = ["crm", "crm_stage"]
+    create_service = outcome_services.create_stage_mapping
+    update_service = outcome_services.update_stage_mapping
+    instance_arg = "mapping"
+
+
+CREDIT_COLUMNS = ["last_touch", "first_touch", "linear", "time_decay", "position_based"]
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(ReadOnlyAdmin):
+    """Each touch of a call's journey with its credit under every model: derived rows that
+    every credits recompute rewrites, so shown, never edited."""
+
+    list_display = ["call_id", "position", "campaign", "keyword", "touched_at",
+                    *CREDIT_COLUMNS, "data_driven"]  # fmt: skip
+    list_select_related = ["campaign", "keyword"]
+    list_filter = ["account"]
+    search_fields = ["=call__id"]
+    ordering = ["-call_id", "position"]
+    show_full_result_count = False  # no COUNT(*) over millions of touches
+
+
+@admin.register(RemovalEffect)
+class RemovalEffectAdmin(ReadOnlyAdmin):
+    """The data-driven model's removal effect of each campaign, from the nightly recompute."""
+
+    list_display = ["campaign_name", "effect", "computed_at"]
+    list_select_related = ["campaign"]
+    list_filter = ["account"]
+    ordering = ["-effect"]
+
+    @admin.display(description="Campaign", ordering="campaign__name")
+    def campaign_name(self, effect):
+        return effect.campaign.name if effect.campaign else "Unattributed"

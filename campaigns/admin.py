@@ -17,6 +17,7 @@ from campaigns.models import (
     ApiKey,
     Campaign,
     DailyCost,
+    IdempotencyKey,
     Keyword,
     Membership,
     NumberPool,
@@ -337,3 +338,23 @@ class DailyCostAdmin(AccountScopedAdmin):
         )
         (saved,), _ = services.upsert_costs(account=obj.account, rows=[row])
         adopt(obj, saved)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(AccountScopedAdmin):
+    """The stored first responses of POSTs sent with an `Idempotency-Key` (replayed for 24 h,
+    then purged): shown to trace an integrator's retries, never edited."""
+
+    list_display = ["key", "method", "path", "status_code", "created_at"]
+    list_filter = ["status_code", "account"]
+    search_fields = ["=key"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    readonly_fields = ["account", "key", "method", "path", "request_hash", "status_code",
+                       "content_type", "response_body", "created_at"]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,14 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from attribution.models import NumberAssignment, Outcome, PoolExhaustion, VisitorSession
+from attribution.models import (
+    NumberAssignment,
+    Outcome,
+    PoolExhaustion,
+    Touchpoint,
+    VisitorSession,
+)
+from attribution.models.credits import RemovalEffect
 from calls.models import BlockedNumber, Call, CallStatus
 from campaigns.models import (
     Account,
@@ -16,6 +23,7 @@ from campaigns.models import (
     Channel,
     CrmStageMapping,
     DailyCost,
+    IdempotencyKey,
     Keyword,
     NumberPool,
     TrackingNumber,
@@ -173,6 +181,45 @@ class CrmStageMappingFactory(factory.django.DjangoModelFactory):
     stage = "qualified"
 
 
+class TouchpointFactory(factory.django.DjangoModelFactory):
+    """A call's only touch: all the credit under every model."""
+
+    class Meta:
+        model = Touchpoint
+
+    call = factory.SubFactory(CallFactory)
+    account = factory.SelfAttribute("call.account")
+    position = 0
+    touched_at = factory.SelfAttribute("call.started_at")
+    last_touch = first_touch = linear = Decimal(1)
+    time_decay = position_based = data_driven = Decimal(1)
+
+
+class RemovalEffectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RemovalEffect
+
+    account = factory.SubFactory(AccountFactory)
+    campaign = factory.SubFactory(CampaignFactory, account=factory.SelfAttribute("..account"))
+    effect = Decimal("0.25")
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class IdempotencyKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdempotencyKey
+
+    account = factory.SubFactory(AccountFactory)
+    key = factory.Sequence(lambda n: f"retry-{n}")
+    method = "POST"
+    path = "/api/v1/outcomes/"
+    request_hash = "0" * 64
+    status_code = 201
+    response_body = "{}"
+    content_type = "application/json"
+    created_at = factory.LazyFunction(timezone.now)
+
+
 FACTORIES = {
     Campaign: CampaignFactory,
     Keyword: KeywordFactory,
@@ -186,6 +233,9 @@ FACTORIES = {
     BlockedNumber: BlockedNumberFactory,
     Outcome: OutcomeFactory,
     CrmStageMapping: CrmStageMappingFactory,
+    Touchpoint: TouchpointFactory,
+    RemovalEffect: RemovalEffectFactory,
+    IdempotencyKey: IdempotencyKeyFactory,
 }
 
 
@@ -196,6 +246,8 @@ def make_for_account(model, account):
         return factory_class(campaign=CampaignFactory(account=account))
     if model is PoolExhaustion:
         return factory_class(pool=PoolFactory(campaign=CampaignFactory(account=account)))
+    if model is Touchpoint:
+        return factory_class(call=CallFactory(account=account))
     return factory_class(account=account)
 
 
