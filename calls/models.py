@@ -55,7 +55,11 @@ class BlockedNumber(models.Model):
 
 
 class Call(models.Model):
-    account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="calls")
+    # No single-column indexes on account and tracking_number: the composite indexes below start
+    # with them, and every index is paid on each of millions of inserts.
+    account = models.ForeignKey(
+        "campaigns.Account", on_delete=models.CASCADE, related_name="calls", db_index=False
+    )
     provider = models.CharField(max_length=40)
     external_id = models.CharField(max_length=120)
     tracking_number = models.ForeignKey(
@@ -64,6 +68,7 @@ class Call(models.Model):
         null=True,
         blank=True,
         related_name="calls",
+        db_index=False,
     )
     tracking_e164 = models.CharField(max_length=20, help_text="The dialled number, E.164.")
     # A withheld or invalid caller ID is stored as no number, its raw text kept (PRODUCT.md).
