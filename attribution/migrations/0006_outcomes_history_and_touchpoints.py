@@ -5,113 +5,189 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('attribution', '0005_lookup_indexes'),
-        ('calls', '0003_lookup_indexes'),
-        ('campaigns', '0004_number_free_order_index'),
+        ("attribution", "0005_lookup_indexes"),
+        ("calls", "0003_lookup_indexes"),
+        ("campaigns", "0004_number_free_order_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutcomeChange',
+            name="OutcomeChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('changed_at', models.DateTimeField()),
-                ('actor', models.CharField(max_length=200)),
-                ('changes', models.JSONField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("actor", models.CharField(max_length=200)),
+                ("changes", models.JSONField()),
             ],
         ),
         migrations.CreateModel(
-            name='Touchpoint',
+            name="Touchpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('touched_at', models.DateTimeField(help_text="The session's start (the call's, without one).")),
-                ('last_touch', models.DecimalField(decimal_places=15, max_digits=16)),
-                ('first_touch', models.DecimalField(decimal_places=15, max_digits=16)),
-                ('linear', models.DecimalField(decimal_places=15, max_digits=16)),
-                ('time_decay', models.DecimalField(decimal_places=15, max_digits=16)),
-                ('position_based', models.DecimalField(decimal_places=15, max_digits=16)),
-                ('data_driven', models.DecimalField(decimal_places=15, max_digits=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                (
+                    "touched_at",
+                    models.DateTimeField(
+                        help_text="The session's start (the call's, without one)."
+                    ),
+                ),
+                ("last_touch", models.DecimalField(decimal_places=15, max_digits=16)),
+                ("first_touch", models.DecimalField(decimal_places=15, max_digits=16)),
+                ("linear", models.DecimalField(decimal_places=15, max_digits=16)),
+                ("time_decay", models.DecimalField(decimal_places=15, max_digits=16)),
+                ("position_based", models.DecimalField(decimal_places=15, max_digits=16)),
+                ("data_driven", models.DecimalField(decimal_places=15, max_digits=16)),
             ],
         ),
         migrations.AddIndex(
-            model_name='outcome',
-            index=models.Index(condition=models.Q(('email', ''), _negated=True), fields=['account', 'email'], name='outcome_email_idx'),
+            model_name="outcome",
+            index=models.Index(
+                condition=models.Q(("email", ""), _negated=True),
+                fields=["account", "email"],
+                name="outcome_email_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outcome',
-            index=models.Index(condition=models.Q(('call__isnull', True)), fields=['account', 'caller_e164'], name='outcome_unmatched_idx'),
+            model_name="outcome",
+            index=models.Index(
+                condition=models.Q(("call__isnull", True)),
+                fields=["account", "caller_e164"],
+                name="outcome_unmatched_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visitorsession',
-            index=models.Index(condition=models.Q(('email', ''), _negated=True), fields=['account', 'email'], name='session_email_idx'),
+            model_name="visitorsession",
+            index=models.Index(
+                condition=models.Q(("email", ""), _negated=True),
+                fields=["account", "email"],
+                name="session_email_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='outcomechange',
-            name='outcome',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='attribution.outcome'),
+            model_name="outcomechange",
+            name="outcome",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="changes",
+                to="attribution.outcome",
+            ),
         ),
         migrations.AddField(
-            model_name='touchpoint',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touchpoints', to='campaigns.account'),
+            model_name="touchpoint",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="touchpoints",
+                to="campaigns.account",
+            ),
         ),
         migrations.AddField(
-            model_name='touchpoint',
-            name='call',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touchpoints', to='calls.call'),
+            model_name="touchpoint",
+            name="call",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="touchpoints",
+                to="calls.call",
+            ),
         ),
         migrations.AddField(
-            model_name='touchpoint',
-            name='campaign',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='touchpoints', to='campaigns.campaign'),
+            model_name="touchpoint",
+            name="campaign",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="touchpoints",
+                to="campaigns.campaign",
+            ),
         ),
         migrations.AddField(
-            model_name='touchpoint',
-            name='keyword',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='touchpoints', to='campaigns.keyword'),
+            model_name="touchpoint",
+            name="keyword",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="touchpoints",
+                to="campaigns.keyword",
+            ),
         ),
         migrations.AddField(
-            model_name='touchpoint',
-            name='session',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='touchpoints', to='attribution.visitorsession'),
+            model_name="touchpoint",
+            name="session",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="touchpoints",
+                to="attribution.visitorsession",
+            ),
         ),
         migrations.AddIndex(
-            model_name='outcomechange',
-            index=models.Index(fields=['outcome', 'changed_at'], name='outcome_change_idx'),
+            model_name="outcomechange",
+            index=models.Index(fields=["outcome", "changed_at"], name="outcome_change_idx"),
         ),
         migrations.AddIndex(
-            model_name='touchpoint',
-            index=models.Index(fields=['account', 'campaign'], name='touchpoint_campaign_idx'),
+            model_name="touchpoint",
+            index=models.Index(fields=["account", "campaign"], name="touchpoint_campaign_idx"),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.UniqueConstraint(fields=('call', 'position'), name='touchpoint_unique'),
+            model_name="touchpoint",
+            constraint=models.UniqueConstraint(
+                fields=("call", "position"), name="touchpoint_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('last_touch__gte', 0), ('last_touch__lte', 1)), name='touchpoint_last_touch_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("last_touch__gte", 0), ("last_touch__lte", 1)),
+                name="touchpoint_last_touch_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('first_touch__gte', 0), ('first_touch__lte', 1)), name='touchpoint_first_touch_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_touch__gte", 0), ("first_touch__lte", 1)),
+                name="touchpoint_first_touch_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('linear__gte', 0), ('linear__lte', 1)), name='touchpoint_linear_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("linear__gte", 0), ("linear__lte", 1)),
+                name="touchpoint_linear_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('time_decay__gte', 0), ('time_decay__lte', 1)), name='touchpoint_time_decay_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("time_decay__gte", 0), ("time_decay__lte", 1)),
+                name="touchpoint_time_decay_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('position_based__gte', 0), ('position_based__lte', 1)), name='touchpoint_position_based_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position_based__gte", 0), ("position_based__lte", 1)),
+                name="touchpoint_position_based_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('data_driven__gte', 0), ('data_driven__lte', 1)), name='touchpoint_data_driven_share'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("data_driven__gte", 0), ("data_driven__lte", 1)),
+                name="touchpoint_data_driven_share",
+            ),
         ),
     ]

@@ -5,43 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0005_campaign_call_flow'),
+        ("campaigns", "0005_campaign_call_flow"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrmStageMapping',
+            name="CrmStageMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('crm', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=20)),
-                ('crm_stage', models.CharField(max_length=120)),
-                ('stage', models.CharField(choices=[('lead', 'Lead'), ('qualified', 'Qualified'), ('won', 'Won'), ('lost', 'Lost')], max_length=20)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crm_stage_mappings', to='campaigns.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "crm",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=20,
+                    ),
+                ),
+                ("crm_stage", models.CharField(max_length=120)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("lead", "Lead"),
+                            ("qualified", "Qualified"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crm_stage_mappings",
+                        to="campaigns.account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CRM stage mapping',
-                'constraints': [models.UniqueConstraint(fields=('account', 'crm', 'crm_stage'), name='crm_stage_mapping_unique'), models.CheckConstraint(condition=models.Q(('crm__in', ['hubspot', 'salesforce'])), name='crm_stage_mapping_crm'), models.CheckConstraint(condition=models.Q(('stage__in', ['lead', 'qualified', 'won', 'lost'])), name='crm_stage_mapping_stage')],
+                "verbose_name": "CRM stage mapping",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "crm", "crm_stage"), name="crm_stage_mapping_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("crm__in", ["hubspot", "salesforce"])),
+                        name="crm_stage_mapping_crm",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("stage__in", ["lead", "qualified", "won", "lost"])),
+                        name="crm_stage_mapping_stage",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=255)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=2000)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('status_code', models.PositiveSmallIntegerField()),
-                ('response_body', models.TextField()),
-                ('content_type', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='idempotency_keys', to='campaigns.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=255)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=2000)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("status_code", models.PositiveSmallIntegerField()),
+                ("response_body", models.TextField()),
+                ("content_type", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="idempotency_keys",
+                        to="campaigns.account",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['created_at'], name='idempotency_key_created_idx')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'key'), name='idempotency_key_unique')],
+                "indexes": [
+                    models.Index(fields=["created_at"], name="idempotency_key_created_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "key"), name="idempotency_key_unique"
+                    )
+                ],
             },
         ),
     ]
