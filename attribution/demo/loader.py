@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 
+from attribution.credits import services as credit_services
 from attribution.demo import calling, leases, money, timeline, traffic
 from attribution.demo.catalog import Catalog, create_catalog
 from attribution.dni import leases as dni_leases
 from attribution.dni import sizing
-from attribution.models import NumberAssignment, Outcome, VisitorSession
+from attribution.models import NumberAssignment, Outcome, Touchpoint, VisitorSession
 from calls.models import Call
 from campaigns import services
 from campaigns.models import (
@@ -122,6 +123,9 @@ def load_demo(
     dni_leases.count_exhaustion(account=catalog.account)
     for pool in catalog.account.pools.all():
         sizing.size_pool(pool=pool)
+    # Bulk-created calls bypass the ingestion hooks: their credits are computed here, once.
+    tracker.advance("attribution credits")
+    credit_services.recompute_account_credits(account=catalog.account)
     password = _reset_admin_login(account=catalog.account)
     _, api_key = services.issue_api_key(account=catalog.account, role=Role.ADMIN, name="demo")
     return DemoResult(
@@ -138,7 +142,7 @@ def remove_demo() -> None:
     Children go first: calls, sessions, costs and leases PROTECT the campaigns, pools and
     numbers they point at, so the account's own cascade would refuse."""
     dependency_order = (
-        *(Outcome, Call, NumberAssignment, VisitorSession, DailyCost),
+        *(Touchpoint, Outcome, Call, NumberAssignment, VisitorSession, DailyCost),
         *(TrackingNumber, NumberPool, Keyword, Campaign),
     )
     for account in Account.objects.filter(is_demo=True):

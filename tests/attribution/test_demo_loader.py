@@ -9,11 +9,18 @@ import phonenumbers
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
 from attribution.demo import load_demo
-from attribution.models import NumberAssignment, Outcome, OutcomeStage, VisitorSession
+from attribution.models import (
+    AttributionModel,
+    NumberAssignment,
+    Outcome,
+    OutcomeStage,
+    Touchpoint,
+    VisitorSession,
+)
 from calls.models import Call, CallStatus, Confidence
 from campaigns import selectors
 from campaigns.models import (
@@ -188,6 +195,17 @@ def test_demo_result_counts_match_the_database(demo):
     assert demo.counts["outcomes"] == Outcome.objects.filter(account=account).count()
     assert demo.counts["costs"] == DailyCost.objects.filter(account=account).count()
     assert demo.counts["sessions"] == 300
+
+
+def test_demo_calls_have_their_attribution_credits(demo):
+    calls = Call.objects.filter(account=demo.account)
+    credited = Touchpoint.objects.filter(account=demo.account)
+    assert set(credited.values_list("call_id", flat=True)) == set(
+        calls.values_list("pk", flat=True)
+    )
+    for model in AttributionModel.values:
+        sums = credited.values("call_id").annotate(total=Sum(model)).values_list("total", flat=True)
+        assert set(sums) == {Decimal(1)}, model
 
 
 def test_demo_gives_the_admin_a_login_and_an_api_key(demo):
