@@ -1,8 +1,15 @@
 """The attribution app's models, one module per sub-domain: DNI sessions and leases, CRM
-outcomes, attribution credits."""
+outcomes, attribution credits, report rollups."""
 
 from attribution.models.credits import CREDIT_PLACES, AttributionModel, Touchpoint
 from attribution.models.outcomes import MatchMethod, Outcome, OutcomeChange, OutcomeStage
+from attribution.models.reports import (
+    RollupCallerDay,
+    RollupCampaignDay,
+    RollupDirtyDay,
+    RollupKeywordDay,
+    RollupReach,
+)
 from attribution.models.sessions import (
     NumberAssignment,
     PoolExhaustion,
@@ -19,6 +26,11 @@ __all__ = [
     "OutcomeChange",
     "OutcomeStage",
     "PoolExhaustion",
+    "RollupCallerDay",
+    "RollupCampaignDay",
+    "RollupDirtyDay",
+    "RollupKeywordDay",
+    "RollupReach",
     "Touchpoint",
     "TsTzRange",
     "VisitorSession",

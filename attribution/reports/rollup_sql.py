@@ -1,0 +1,231 @@
+"""The SQL that rolls days up (used by `rollups` only). Every statement is set-based over a list
+of local days `%(days)s` of one account `%(account)s` in its time zone `%(tz)s`.
+
+Column names come from groups.MODELS, never from input.
+"""
+
+from attribution.reports import groups
+
+# 1 << i for MODELS[i]: a caller-day's models under which one of its calls got credit.
+ALL_MODELS_MASK = (1 << len(groups.MODELS)) - 1
+# Gaps beyond this many days count as "no earlier day": no report range is longer.
+HORIZON_DAYS = groups.MAX_RANGE_DAYS + 1
+
+FIGURES = [
+    f"{figure}_{model}"
+    for model in groups.MODELS
+    for figure in ("calls", "answered", "qualified", "conversions", "revenue")
+]
+
+# The account's non-spam calls started on the days (3 hours to spare on the index range: no
+# DST shift is larger; then the exact local date).
+CALLS_OF_DAYS = """
+    SELECT c.id, c.caller_e164, c.status = 'answered' AS answered, c.campaign_id,
+           c.keyword_id, d.day
+    FROM unnest(%(days)s::date[]) AS d(day)
+    JOIN calls_call c ON c.account_id = %(account)s
+     AND c.started_at >= (d.day::timestamp AT TIME ZONE %(tz)s) - interval '3 hours'
+     AND c.started_at < ((d.day + 1)::timestamp AT TIME ZONE %(tz)s) + interval '3 hours'
+    WHERE NOT c.spam AND (c.started_at AT TIME ZONE %(tz)s)::date = d.day"""
+
+OUTCOMES_OF_CALLS = """
+    SELECT o.call_id, bool_or(o.stage IN ('qualified', 'won')) AS qualified,
+           count(*) FILTER (WHERE o.stage = 'won') AS won,
+           coalesce(sum(o.value) FILTER (WHERE o.stage = 'won'), 0) AS won_value
+    FROM attribution_outcome o JOIN c ON c.id = o.call_id
+    GROUP BY o.call_id"""
+
+# A call without touchpoints yet counts as one touch on its own campaign, credit 1 (naive.py).
+TOUCH_CAMPAIGN = "CASE WHEN tp.call_id IS NULL THEN c.campaign_id ELSE tp.campaign_id END"
+TOUCH_KEYWORD = "CASE WHEN tp.call_id IS NULL THEN c.keyword_id ELSE tp.keyword_id END"
+
+
+def _credited_sums() -> str:
+    sums = []
+    for model in groups.MODELS:
+        credit = f"coalesce(tp.{model}, 1)"
+        sums += [
+            f"sum({credit}) AS calls_{model}",
+            f"coalesce(sum({credit}) FILTER (WHERE c.answered), 0) AS answered_{model}",
+            f"coalesce(sum({credit}) FILTER (WHERE o.qualified), 0) AS qualified_{model}",
+            f"coalesce(sum({credit} * o.won), 0) AS conversions_{model}",
+            f"coalesce(sum({credit} * o.won_value), 0) AS revenue_{model}",
+        ]
+    return ",\n           ".join(sums)
+
+
+# Replaces the days' rows of RollupKeywordDay; then RollupCampaignDay sums them.
+INSERT_KEYWORD_DAYS = f"""
+INSERT INTO attribution_rollupkeywordday (account_id, day, campaign_id, keyword_id, cost,
+    {", ".join(FIGURES)})
+WITH c AS ({CALLS_OF_DAYS}), o AS ({OUTCOMES_OF_CALLS}),
+credited AS (
+    SELECT c.day, {TOUCH_CAMPAIGN} AS campaign_id, {TOUCH_KEYWORD} AS keyword_id,
+           NULL::numeric AS cost,
+           {_credited_sums()}
+    FROM c LEFT JOIN attribution_touchpoint tp ON tp.call_id = c.id
+    LEFT JOIN o ON o.call_id = c.id
+    GROUP BY 1, 2, 3
+),
+spend AS (
+    SELECT date, campaign_id, keyword_id, amount, {", ".join("0" for _ in FIGURES)}
+    FROM campaigns_dailycost
+    WHERE account_id = %(account)s AND date = ANY(%(days)s::date[])
+)
+SELECT %(account)s, day, campaign_id, keyword_id, sum(cost),
+       {", ".join(f"sum({name})" for name in FIGURES)}
+FROM (SELECT * FROM credited UNION ALL SELECT * FROM spend) g
+GROUP BY day, campaign_id, keyword_id"""
+
+INSERT_CAMPAIGN_DAYS = f"""
+INSERT INTO attribution_rollupcampaignday (account_id, day, campaign_id, cost,
+    {", ".join(FIGURES)})
+SELECT account_id, day, campaign_id, sum(cost), {", ".join(f"sum({name})" for name in FIGURES)}
+FROM attribution_rollupkeywordday
+WHERE account_id = %(account)s AND day = ANY(%(days)s::date[])
+GROUP BY account_id, day, campaign_id"""
+
+DELETE_DAYS = """
+DELETE FROM {table} WHERE account_id = %(account)s AND day = ANY(%(days)s::date[])"""
+
+
+def _mask() -> str:
+    bits = " | ".join(
+        f"(CASE WHEN tp.{model} > 0 THEN {1 << i} ELSE 0 END)"
+        for i, model in enumerate(groups.MODELS)
+    )
+    return f"CASE WHEN tp.call_id IS NULL THEN {ALL_MODELS_MASK} ELSE {bits} END"
+
+
+# The days' caller rows as they should be now, into a temporary table.
+NEW_CALLER_DAYS = f"""
+CREATE TEMPORARY TABLE rollup_new_callers AS
+WITH c AS ({CALLS_OF_DAYS})
+SELECT c.day, c.caller_e164 AS caller, {TOUCH_CAMPAIGN} AS campaign_id,
+       {TOUCH_KEYWORD} AS keyword_id, bit_or({_mask()})::smallint AS models_mask
+FROM c LEFT JOIN attribution_touchpoint tp ON tp.call_id = c.id
+WHERE c.caller_e164 <> ''
+GROUP BY 1, 2, 3, 4
+HAVING bit_or({_mask()}) <> 0"""
+
+# The callers whose reach the change can move: those of the days, before and after.
+AFFECTED_CALLERS = """
+CREATE TEMPORARY TABLE rollup_callers AS
+SELECT caller FROM attribution_rollupcallerday
+WHERE account_id = %(account)s AND day = ANY(%(days)s::date[])
+UNION SELECT caller FROM rollup_new_callers"""
+
+SWAP_CALLER_DAYS = """
+INSERT INTO attribution_rollupcallerday (account_id, day, caller, campaign_id, keyword_id,
+    models_mask)
+SELECT %(account)s, day, caller, campaign_id, keyword_id, models_mask FROM rollup_new_callers"""
+
+LINKS_TABLE = """
+CREATE TEMPORARY TABLE rollup_links (level smallint, model smallint, campaign_id bigint,
+    keyword_id bigint, channel varchar(20), day date, gap integer, n integer)"""
+
+
+_GAP_COLUMNS = ", ".join(f"g{i}" for i in range(len(groups.MODELS)))
+
+
+def _gaps() -> str:
+    return ",\n           ".join(
+        f"day - max(day) FILTER (WHERE models_mask & {1 << i} <> 0) OVER w AS g{i}"
+        for i in range(len(groups.MODELS))
+    )
+
+
+def links(*, affected_only: bool, sign: int) -> str:
+    """Append to rollup_links, with `sign`, each (level, model, group, day, gap) count of the
+    caller-days in RollupCallerDay (of the affected callers only, or all the account's): the
+    gap is the days back to the caller's previous day in the same group credited under the
+    same model, NULL for none within HORIZON_DAYS."""
+    only = "AND cd.caller IN (SELECT caller FROM rollup_callers)" if affected_only else ""
+    unpivot = ", ".join(f"({i}, g{i})" for i in range(len(groups.MODELS)))
+    return f"""
+INSERT INTO rollup_links
+WITH base AS (
+    SELECT cd.caller, cd.day, cd.campaign_id, cd.keyword_id, cd.models_mask, cc.channel
+    FROM attribution_rollupcallerday cd LEFT JOIN campaigns_campaign cc ON cc.id = cd.campaign_id
+    WHERE cd.account_id = %(account)s {only}
+),
+leveled AS (
+    SELECT 0 AS level, campaign_id, keyword_id, NULL::varchar(20) AS channel, caller, day,
+           models_mask
+    FROM base
+    UNION ALL
+    SELECT 1, campaign_id, NULL, NULL, caller, day, bit_or(models_mask) FROM base
+    GROUP BY campaign_id, caller, day
+    UNION ALL
+    SELECT 2, NULL, NULL, channel, caller, day, bit_or(models_mask) FROM base
+    GROUP BY channel, caller, day
+    UNION ALL
+    SELECT 3, NULL, NULL, NULL, caller, day, bit_or(models_mask) FROM base
+    GROUP BY caller, day
+),
+linked AS (
+    SELECT level, campaign_id, keyword_id, channel, day, models_mask,
+           {_gaps()}
+    FROM leveled
+    WINDOW w AS (PARTITION BY level, campaign_id, keyword_id, channel, caller ORDER BY day
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+counted AS (
+    SELECT level, campaign_id, keyword_id, channel, day, models_mask,
+           {_GAP_COLUMNS}, count(*) AS n
+    FROM linked GROUP BY 1, 2, 3, 4, 5, 6, {_GAP_COLUMNS}
+)
+SELECT level, m.model, campaign_id, keyword_id, channel, day,
+       CASE WHEN m.gap <= {HORIZON_DAYS} THEN m.gap END, {sign} * sum(n)
+FROM counted CROSS JOIN LATERAL (VALUES {unpivot}) AS m(model, gap)
+WHERE models_mask & (1 << m.model) <> 0
+GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+
+
+# rollup_links summed into one reach delta per group (a dense array: entry k counts the
+# caller-days whose gap is ≥ k, NULL gaps included), added to RollupReach. Returns the ids of
+# groups left with no caller, to delete.
+APPLY_LINKS = """
+WITH agg AS (
+    SELECT dense_rank() OVER (ORDER BY level, model, campaign_id, keyword_id, channel, day) AS g,
+           level, model, campaign_id, keyword_id, channel, day, gap, sum(n) AS n
+    FROM rollup_links GROUP BY level, model, campaign_id, keyword_id, channel, day, gap
+    HAVING sum(n) <> 0
+),
+firsts AS (
+    SELECT g, level, model, campaign_id, keyword_id, channel, day,
+           coalesce(sum(n) FILTER (WHERE gap IS NULL), 0)::int AS firsts
+    FROM agg GROUP BY g, level, model, campaign_id, keyword_id, channel, day
+),
+suffix AS (
+    SELECT a.g, a.gap, f.firsts + sum(a.n) OVER (PARTITION BY a.g ORDER BY a.gap DESC) AS reach,
+           coalesce(lead(a.gap) OVER (PARTITION BY a.g ORDER BY a.gap DESC), 0) AS below
+    FROM agg a JOIN firsts f ON f.g = a.g
+    WHERE a.gap IS NOT NULL
+),
+dense AS (
+    SELECT s.g, array_agg(s.reach::int ORDER BY k) AS reach
+    FROM suffix s CROSS JOIN LATERAL generate_series(s.below + 1, s.gap) AS k
+    GROUP BY s.g
+),
+up AS (
+    INSERT INTO attribution_rollupreach AS r (account_id, level, model, day, campaign_id,
+        keyword_id, channel, firsts, reach)
+    SELECT %(account)s, f.level, f.model, f.day, f.campaign_id, f.keyword_id, f.channel,
+           f.firsts, coalesce(d.reach, '{}')
+    FROM firsts f LEFT JOIN dense d ON d.g = f.g
+    ON CONFLICT (account_id, level, model, day, campaign_id, keyword_id, channel) DO UPDATE
+    SET firsts = r.firsts + EXCLUDED.firsts,
+        reach = attribution_reach_add(r.reach, r.firsts, EXCLUDED.reach, EXCLUDED.firsts)
+    RETURNING r.id, r.firsts, r.reach
+)
+SELECT id FROM up WHERE coalesce(reach[1], firsts) = 0"""
+
+DROP_TEMPORARY = "DROP TABLE IF EXISTS rollup_new_callers, rollup_callers, rollup_links"
+
+# Local days holding calls or costs of the account (a rebuild's days).
+ACCOUNT_DAYS = """
+SELECT DISTINCT (started_at AT TIME ZONE %(tz)s)::date FROM calls_call
+WHERE account_id = %(account)s
+UNION SELECT date FROM campaigns_dailycost WHERE account_id = %(account)s
+ORDER BY 1"""
