@@ -1,6 +1,6 @@
 """Twilio status callbacks per second through the full webhook path (signature check, locked
 read of the call, `record_calls`, attribution, spam rules, TwiML answer), under gunicorn,
-driven by wrk with 32 connections.
+driven by wrk with 32 connections (6 sync workers unless BENCH_WORKERS says otherwise).
 
 The traffic is what a forwarded call really sends after its incoming-call webhook: the dialled
 leg's `initiated`, `ringing`, `in-progress` and `completed` callbacks (our `<Number
@@ -13,6 +13,7 @@ Baseline in the same run: the database work of one callback (BEGIN, the call loc
 CallSid, its UPDATE, COMMIT) sent by 32 psycopg threads straight to PostgreSQL.
 """
 
+import os
 import random
 import sys
 import time
@@ -183,7 +184,14 @@ def conninfo() -> str:
     )
 
 
+# A callback spends most of its time waiting on PostgreSQL (py-spy: the workers' main threads
+# sat in psycopg's wait about half the time), so more sync workers than cores pay: on 2 cores,
+# 3 workers gave ~400/s at p99 ~160 ms, 6 gave ~560/s at p99 ~72 ms, 8 no more.
+WORKERS = os.environ.get("BENCH_WORKERS", "6")
+
+
 def main() -> None:
+    dni.WORKERS = WORKERS
     wrk = dni.ensure_wrk()
     account, number = make_account()
     port = dni.free_port()
