@@ -149,6 +149,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attribution.credits.tasks.recompute_all_credits_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Report rollups: the days logged by the database's triggers, rolled up per account.
+    "sweep-rollups": {"task": "attribution.reports.tasks.sweep_rollups_task", "schedule": 60.0},
     # Idempotency-Keys are replayed for 24 hours; older ones are dead weight.
     "purge-idempotency-keys": {
         "task": "campaigns.tasks.purge_idempotency_keys_task",

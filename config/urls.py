@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from attribution.api import crm as crm_views
 from attribution.api import outcomes as outcome_views
+from attribution.api import reports as report_views
 from attribution.api import views as attribution_views
 from attribution.dni import snippet_view
 from attribution.dni import views as dni_views
@@ -32,6 +33,9 @@ api_v1 = [
     # Before the router: its outcomes/<pk>/ would take these paths.
     path("outcomes/hubspot/", crm_views.HubSpotView.as_view(), name="outcomes-hubspot"),
     path("outcomes/salesforce/", crm_views.SalesforceView.as_view(), name="outcomes-salesforce"),
+    path("reports/roi/", report_views.RoiView.as_view(), name="report-roi"),
+    path("reports/cost-per-call/", report_views.CostPerCallView.as_view(), name="report-cost"),
+    path("reports/call-kpis/", report_views.CallKpisView.as_view(), name="report-call-kpis"),
     *router.urls,
 ]
 
