@@ -56,7 +56,6 @@ _MERGE = {
 }
 
 
-
 # `services.attribute`, set-based: a static number gives its campaign; a pool number the
 # session whose lease covers the start (several when the pool overflowed: the most recently
 # active, ties to the higher id, as Python's max() does); no covering lease, the pool's
