@@ -125,6 +125,10 @@ class RollupCallerDay(models.Model):
     caller = models.CharField(max_length=20, db_collation="C")
     campaign = _derived_fk("campaigns.Campaign")
     keyword = _derived_fk("campaigns.Keyword")
+    # The campaign's channel when this row was rolled up: the reach by channel stored so far was
+    # counted with it, so a refresh must subtract it as it was (a channel change logs every day
+    # of the campaign, and the refresh of those days brings the new channel in).
+    channel = models.CharField(max_length=20, null=True, blank=True)
     models_mask = models.SmallIntegerField()
 
     class Meta:

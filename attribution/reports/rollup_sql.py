@@ -102,10 +102,11 @@ NEW_CALLER_DAYS = f"""
 CREATE TEMPORARY TABLE rollup_new_callers AS
 WITH c AS ({CALLS_OF_DAYS})
 SELECT c.day, c.caller_e164 AS caller, {TOUCH_CAMPAIGN} AS campaign_id,
-       {TOUCH_KEYWORD} AS keyword_id, bit_or({_mask()})::smallint AS models_mask
+       {TOUCH_KEYWORD} AS keyword_id, cc.channel, bit_or({_mask()})::smallint AS models_mask
 FROM c LEFT JOIN attribution_touchpoint tp ON tp.call_id = c.id
+LEFT JOIN campaigns_campaign cc ON cc.id = {TOUCH_CAMPAIGN}
 WHERE c.caller_e164 <> ''
-GROUP BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5
 HAVING bit_or({_mask()}) <> 0"""
 
 # The callers whose reach the change can move: those of the days, before and after.
@@ -117,8 +118,9 @@ UNION SELECT caller FROM rollup_new_callers"""
 
 SWAP_CALLER_DAYS = """
 INSERT INTO attribution_rollupcallerday (account_id, day, caller, campaign_id, keyword_id,
-    models_mask)
-SELECT %(account)s, day, caller, campaign_id, keyword_id, models_mask FROM rollup_new_callers"""
+    channel, models_mask)
+SELECT %(account)s, day, caller, campaign_id, keyword_id, channel, models_mask
+FROM rollup_new_callers"""
 
 LINKS_TABLE = """
 CREATE TEMPORARY TABLE rollup_links (level smallint, model smallint, campaign_id bigint,
@@ -145,8 +147,8 @@ def links(*, affected_only: bool, sign: int) -> str:
     return f"""
 INSERT INTO rollup_links
 WITH base AS (
-    SELECT cd.caller, cd.day, cd.campaign_id, cd.keyword_id, cd.models_mask, cc.channel
-    FROM attribution_rollupcallerday cd LEFT JOIN campaigns_campaign cc ON cc.id = cd.campaign_id
+    SELECT cd.caller, cd.day, cd.campaign_id, cd.keyword_id, cd.models_mask, cd.channel
+    FROM attribution_rollupcallerday cd
     WHERE cd.account_id = %(account)s {only}
 ),
 leveled AS (
