@@ -16,7 +16,15 @@ from django.db import connection, transaction
 
 from attribution.outcomes.matching import match_waiting_outcomes
 from calls import services
-from calls.backfill_sql import ATTRIBUTE, BLOCKLIST, BURSTS, STAGING, STORED_IDS, UPSERT
+from calls.backfill_sql import (
+    ATTRIBUTE,
+    BLOCKLIST,
+    BURSTS,
+    OUTCOME_CANDIDATES,
+    STAGING,
+    STORED_IDS,
+    UPSERT,
+)
 
 # The API's validation, on purpose: one set of rules for every way calls come in.
 from calls.inputs import CallValidator
@@ -257,10 +265,11 @@ def _merge(cursor, account) -> ImportResult:
     cursor.execute(BLOCKLIST, params)
     cursor.execute(BURSTS, params)
     # Outcomes that arrived before these calls pick them up (as `services.record_calls` does).
-    cursor.execute(STORED_IDS, params)
-    stored = [pk for (pk,) in cursor.fetchall()]
-    match_waiting_outcomes(account=account, call_ids=stored)
+    cursor.execute(OUTCOME_CANDIDATES, params)
+    match_waiting_outcomes(account=account, call_ids=[pk for (pk,) in cursor.fetchall()])
     if result.created or result.updated:
+        cursor.execute(STORED_IDS, params)
+        stored = [pk for (pk,) in cursor.fetchall()]
         services.recompute_credits_after_commit(account=account, call_ids=stored)
     return result
 

@@ -3,6 +3,7 @@
 account as `%(account)s`. The constants come from `calls.rules`, so SQL and Python rank
 statuses and spot bursts alike."""
 
+from attribution.models import MatchMethod
 from calls import rules
 from calls.models import Confidence, SpamReason
 from campaigns.models import TrackingNumber
@@ -195,3 +196,23 @@ WHERE c.id = ch.id
 
 # The ids of the calls the staging table names.
 STORED_IDS = f"SELECT c.id FROM {_CALLS}"
+
+# The staged calls an outcome not tied to its call could take: one naming its external id, or
+# of its caller, or carrying its session's email. `match_waiting_outcomes` decides (windows,
+# spam, the most recent call); this only spares it the calls no outcome wants, which in a
+# history import are nearly all of them. Three semi-joins, each hashing the outcomes once.
+_OPEN = f"""
+    SELECT 1 FROM attribution_outcome o
+    WHERE o.account_id = %(account)s AND o.match_method <> '{MatchMethod.CALL}'
+"""
+OUTCOME_CANDIDATES = f"""
+SELECT c.id FROM {_CALLS}
+WHERE c.caller_e164 <> '' AND EXISTS ({_OPEN} AND o.caller_e164 = c.caller_e164)
+UNION
+SELECT c.id FROM {_CALLS}
+WHERE EXISTS ({_OPEN} AND o.call_external_id = c.external_id)
+UNION
+SELECT c.id FROM {_CALLS}
+JOIN attribution_visitorsession v ON v.id = c.session_id
+WHERE v.email <> '' AND EXISTS ({_OPEN} AND lower(o.email) = lower(v.email))
+"""

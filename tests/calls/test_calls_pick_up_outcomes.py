@@ -1,7 +1,7 @@
 """Calls and outcomes arrive in either order: a call stored after its outcome picks it up,
 whichever way the call comes in (PRODUCT.md, "Outcome to call")."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -76,3 +76,18 @@ def test_imported_calls_pick_up_their_outcome(api, account, number, tmp_path):
     call_command("importcalls", str(account.pk), str(path), stdout=StringIO())
     outcome = Outcome.objects.select_related("call").get()
     assert (outcome.call.external_id, outcome.match_method) == ("c1", "phone")
+
+
+def test_calls_posted_as_a_list_pick_up_an_outcome_by_their_session_email(api, account):
+    from tests.factories import AssignmentFactory, PoolNumberFactory, SessionFactory
+
+    number = PoolNumberFactory(pool__campaign__account=account)
+    at = datetime.fromisoformat("2026-11-02T14:55:00+00:00")
+    visit = SessionFactory(account=account, email="Ann@Example.com", started_at=at)
+    AssignmentFactory(number=number, session=visit, starts_at=visit.started_at)
+    deal = won(caller_number=None, email="ann@example.com")
+    assert api.post("/api/v1/outcomes/", deal).status_code == 201
+    body = [call(tracking_number=number.e164, caller_number="anonymous")]
+    assert api.post("/api/v1/calls/", body).status_code == 201
+    outcome = Outcome.objects.select_related("call").get()
+    assert (outcome.call.external_id, outcome.match_method) == ("c1", "email")
