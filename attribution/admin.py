@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from attribution.dashboard import site as dashboard_site
 from attribution.models import (
     NumberAssignment,
     Outcome,
@@ -225,3 +226,7 @@ class RemovalEffectAdmin(ReadOnlyAdmin):
     @admin.display(description="Campaign", ordering="campaign__name")
     def campaign_name(self, effect):
         return effect.campaign.name if effect.campaign else "Unattributed"
+
+
+# The ROI dashboard's pages (attribution/dashboard/site.py): no model of its own.
+dashboard_site.install(admin.site)
