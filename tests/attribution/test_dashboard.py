@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from attribution.dashboard import tables
+from attribution.dashboard import charts, tables
 from attribution.models import Outcome
 from attribution.reports import selectors
 from campaigns import services
@@ -230,6 +230,8 @@ def test_a_campaign_opens_its_keywords_and_the_calls_and_outcomes_behind_it(staf
     outcome = Outcome.objects.get(call=shop["won"])
     assert reverse("admin:attribution_outcome_change", args=[outcome.pk]) in html
     assert reverse("admin:calls_call_change", args=[shop["won"].pk]) in html
+    assert "Started (America/New_York)" in html
+    assert "2026-03-02 10:00</a>" in html  # the account's time, not UTC's 15:00
 
 
 def test_the_unattributed_page_lists_the_calls_of_no_campaign(staff_client, shop):
@@ -558,3 +560,43 @@ def test_a_second_account_is_left_out_of_a_superusers_default(admin_client, acco
     AccountFactory(name="Zed Zinc")
 
     assert admin_client.get(ROI).context["filters"].account == account
+
+
+def test_bars_run_right_of_the_zero_axis_for_gains_and_left_for_losses():
+    chart = charts.bars(
+        [("Win", Decimal(3), "3.0000", ""), ("Loss", Decimal(-1), "-1.0000", ""),
+         ("No cost", None, "—", "")]
+    )  # fmt: skip
+
+    win, loss, none = chart.bars
+    plot = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH
+    assert chart.zero_x == round(charts.LABEL_WIDTH + plot / 4, 1)
+    assert (win.x, win.width, win.negative) == (chart.zero_x, round(plot * 3 / 4, 1), False)
+    assert (loss.x + loss.width, loss.negative) == (chart.zero_x, True)
+    assert loss.x == charts.LABEL_WIDTH
+    assert (none.width, none.text) == (0, "—")
+
+
+def test_all_zero_bars_draw_an_axis_and_no_bar():
+    chart = charts.bars([("A", Decimal(0), "0.0000", "")])
+
+    assert chart.zero_x == charts.LABEL_WIDTH
+    assert chart.bars[0].width == 0
+
+
+@pytest.mark.parametrize(
+    ("highest", "scale"),
+    [(0, (1.0, 4.0)), (7, (2.0, 8.0)), (1525, (500.0, 2000.0)), (1000, (250.0, 1000.0)),
+     (0.3, (0.1, 0.30000000000000004))],
+)  # fmt: skip
+def test_the_y_axis_ends_at_a_round_step_above_the_highest_value(highest, scale):
+    assert charts.nice_scale(highest) == scale
+
+
+def test_a_line_chart_puts_a_single_period_in_the_middle_and_zero_at_the_bottom():
+    chart = charts.lines(["2026-03-02"], [("Cost", "cost", [(Decimal(0), "0.00")])])
+
+    [point] = chart.series[0].points
+    assert point.y == chart.bottom
+    assert point.x == round(charts.LINE_LEFT + (charts.WIDTH - charts.LINE_LEFT - 10) / 2, 1)
+    assert point.title == "2026-03-02 Cost: 0.00"
