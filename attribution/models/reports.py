@@ -122,7 +122,7 @@ class RollupCallerDay(models.Model):
 
     account = _derived_fk("campaigns.Account", on_delete=models.CASCADE, null=False)
     day = models.DateField()
-    caller = models.CharField(max_length=20, db_collation="C")
+    caller = models.BigIntegerField(help_text="The E.164 number's digits.")
     campaign = _derived_fk("campaigns.Campaign")
     keyword = _derived_fk("campaigns.Keyword")
     # The campaign's channel when this row was rolled up: the reach by channel stored so far was

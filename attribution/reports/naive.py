@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from attribution.reports import figures, groups
+from attribution.reports import figures, groups, rollup_sql
 
 # A call's local day, and the same test as the rollups make: started_at within the day's
 # bounds with 3 hours to spare (no DST shift is larger), then the exact local date.
@@ -66,7 +66,8 @@ WITH c AS ({calls}), o AS ({outcomes}), t AS ({touches}),
 credited AS (
     SELECT {touch_keys}, sum(t.credit) AS calls,
            coalesce(sum(t.credit) FILTER (WHERE t.answered), 0) AS answered,
-           count(DISTINCT t.caller) FILTER (WHERE t.credit > 0 AND t.caller <> '') AS callers,
+           count(DISTINCT t.caller) FILTER (WHERE t.credit > 0 AND t.caller ~ %(number)s)
+           AS callers,
            coalesce(sum(t.credit) FILTER (WHERE t.qualified), 0) AS qualified,
            sum(t.credit * t.won) AS conversions, sum(t.credit * t.won_value) AS revenue,
            NULL::numeric AS cost
@@ -87,7 +88,7 @@ GROUP BY {out_keys}
 HAVING sum(calls) > 0 OR count(cost) > 0
 UNION ALL
 SELECT true, {null_keys}, NULL, NULL, count(DISTINCT t.caller)::int, NULL, NULL, NULL, NULL, NULL
-FROM t WHERE t.credit > 0 AND t.caller <> ''
+FROM t WHERE t.credit > 0 AND t.caller ~ %(number)s
 """
 
 
@@ -112,7 +113,13 @@ def grouped(
         out_keys=", ".join(names),
         null_keys=", ".join("NULL" for _ in names),
     )
-    params = {"account": account_id, "tz": time_zone, "start": start, "end": end}
+    params = {
+        "account": account_id,
+        "tz": time_zone,
+        "start": start,
+        "end": end,
+        "number": rollup_sql.CALLER_NUMBER,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()

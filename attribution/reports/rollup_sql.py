@@ -6,6 +6,11 @@ Column names come from groups.MODELS, never from input.
 
 from attribution.reports import groups
 
+# A caller number (PRODUCT.md: stored in E.164; anything else is no number). Rolled up as the
+# bigint of its digits — one-to-one, as E.164 has no leading zero — which sorts far faster than
+# text sharing its first 8 bytes ("+1415555…") in every row.
+CALLER_NUMBER = r"^\+[1-9][0-9]{1,14}$"
+
 # 1 << i for MODELS[i]: a caller-day's models under which one of its calls got credit.
 ALL_MODELS_MASK = (1 << len(groups.MODELS)) - 1
 # Gaps beyond this many days count as "no earlier day": no report range is longer.
@@ -101,11 +106,11 @@ def _mask() -> str:
 NEW_CALLER_DAYS = f"""
 CREATE TEMPORARY TABLE rollup_new_callers AS
 WITH c AS ({CALLS_OF_DAYS})
-SELECT c.day, c.caller_e164 AS caller, {TOUCH_CAMPAIGN} AS campaign_id,
+SELECT c.day, substr(c.caller_e164, 2)::bigint AS caller, {TOUCH_CAMPAIGN} AS campaign_id,
        {TOUCH_KEYWORD} AS keyword_id, cc.channel, bit_or({_mask()})::smallint AS models_mask
 FROM c LEFT JOIN attribution_touchpoint tp ON tp.call_id = c.id
 LEFT JOIN campaigns_campaign cc ON cc.id = {TOUCH_CAMPAIGN}
-WHERE c.caller_e164 <> ''
+WHERE c.caller_e164 ~ '{CALLER_NUMBER}'
 GROUP BY 1, 2, 3, 4, 5
 HAVING bit_or({_mask()}) <> 0"""
 
@@ -124,10 +129,18 @@ FROM rollup_new_callers"""
 
 LINKS_TABLE = """
 CREATE TEMPORARY TABLE rollup_links (level smallint, model smallint, campaign_id bigint,
-    keyword_id bigint, channel varchar(20), day date, gap integer, n integer)"""
-
+    keyword_id bigint, channel varchar(20) COLLATE "C", day date, gap integer, n integer)"""
 
 _GAP_COLUMNS = ", ".join(f"g{i}" for i in range(len(groups.MODELS)))
+
+# Per level: its group columns (campaign_id, keyword_id, channel) over RollupCallerDay `cd`.
+# Level 0 is RollupCallerDay itself; the others merge its rows of a caller-day and group.
+LEVELS = {
+    0: ("cd.campaign_id", "cd.keyword_id", "NULL::varchar(20)"),
+    1: ("cd.campaign_id", "NULL::bigint", "NULL::varchar(20)"),
+    2: ("NULL::bigint", "NULL::bigint", "cd.channel"),
+    3: ("NULL::bigint", "NULL::bigint", "NULL::varchar(20)"),
+}
 
 
 def _gaps() -> str:
@@ -137,91 +150,89 @@ def _gaps() -> str:
     )
 
 
-def links(*, affected_only: bool, sign: int) -> str:
+def links(*, level: int, affected_only: bool, sign: int) -> str:
     """Append to rollup_links, with `sign`, each (level, model, group, day, gap) count of the
-    caller-days in RollupCallerDay (of the affected callers only, or all the account's): the
-    gap is the days back to the caller's previous day in the same group credited under the
-    same model, NULL for none within HORIZON_DAYS."""
+    caller-days of one level in RollupCallerDay (of the affected callers only, or all the
+    account's): the gap is the days back to the caller's previous day in the same group
+    credited under the same model, NULL for none within HORIZON_DAYS. One statement per level
+    keeps each sort to one level's rows."""
     only = "AND cd.caller IN (SELECT caller FROM rollup_callers)" if affected_only else ""
+    campaign, keyword, channel = LEVELS[level]
     unpivot = ", ".join(f"({i}, g{i})" for i in range(len(groups.MODELS)))
     return f"""
 INSERT INTO rollup_links
-WITH base AS (
-    SELECT cd.caller, cd.day, cd.campaign_id, cd.keyword_id, cd.models_mask, cd.channel
+WITH leveled AS (
+    SELECT {campaign} AS campaign_id, {keyword} AS keyword_id, {channel} AS channel,
+           cd.caller, cd.day, bit_or(cd.models_mask) AS models_mask
     FROM attribution_rollupcallerday cd
     WHERE cd.account_id = %(account)s {only}
-),
-leveled AS (
-    SELECT 0 AS level, campaign_id, keyword_id, NULL::varchar(20) AS channel, caller, day,
-           models_mask
-    FROM base
-    UNION ALL
-    SELECT 1, campaign_id, NULL, NULL, caller, day, bit_or(models_mask) FROM base
-    GROUP BY campaign_id, caller, day
-    UNION ALL
-    SELECT 2, NULL, NULL, channel, caller, day, bit_or(models_mask) FROM base
-    GROUP BY channel, caller, day
-    UNION ALL
-    SELECT 3, NULL, NULL, NULL, caller, day, bit_or(models_mask) FROM base
-    GROUP BY caller, day
+    GROUP BY 1, 2, 3, 4, 5
 ),
 linked AS (
-    SELECT level, campaign_id, keyword_id, channel, day, models_mask,
+    SELECT campaign_id, keyword_id, channel, day, models_mask,
            {_gaps()}
     FROM leveled
-    WINDOW w AS (PARTITION BY level, campaign_id, keyword_id, channel, caller ORDER BY day
+    WINDOW w AS (PARTITION BY caller, campaign_id, keyword_id, channel ORDER BY day
                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 counted AS (
-    SELECT level, campaign_id, keyword_id, channel, day, models_mask,
-           {_GAP_COLUMNS}, count(*) AS n
-    FROM linked GROUP BY 1, 2, 3, 4, 5, 6, {_GAP_COLUMNS}
+    SELECT campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}, count(*) AS n
+    FROM linked GROUP BY campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}
 )
-SELECT level, m.model, campaign_id, keyword_id, channel, day,
+SELECT {level}, m.model, campaign_id, keyword_id, channel, day,
        CASE WHEN m.gap <= {HORIZON_DAYS} THEN m.gap END, {sign} * sum(n)
 FROM counted CROSS JOIN LATERAL (VALUES {unpivot}) AS m(model, gap)
 WHERE models_mask & (1 << m.model) <> 0
-GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+GROUP BY m.model, campaign_id, keyword_id, channel, day, 7"""
 
 
 # rollup_links summed into one reach delta per group (a dense array: entry k counts the
-# caller-days whose gap is ≥ k, NULL gaps included), added to RollupReach. Returns the ids of
-# groups left with no caller, to delete.
+# caller-days whose gap is ≥ k, NULL gaps included), added to RollupReach. One sort, no join:
+# ordered by gap descending with NULL (no earlier day) first, the running sum at a gap is
+# that gap's entry, and it holds for every k down to the next smaller gap. Returns the ids of
+# the groups left with no caller, to delete.
 APPLY_LINKS = """
 WITH agg AS (
-    SELECT dense_rank() OVER (ORDER BY level, model, campaign_id, keyword_id, channel, day) AS g,
-           level, model, campaign_id, keyword_id, channel, day, gap, sum(n) AS n
+    SELECT level, model, campaign_id, keyword_id, channel, day, gap, sum(n) AS n
     FROM rollup_links GROUP BY level, model, campaign_id, keyword_id, channel, day, gap
     HAVING sum(n) <> 0
 ),
-firsts AS (
-    SELECT g, level, model, campaign_id, keyword_id, channel, day,
-           coalesce(sum(n) FILTER (WHERE gap IS NULL), 0)::int AS firsts
-    FROM agg GROUP BY g, level, model, campaign_id, keyword_id, channel, day
+running AS (
+    SELECT level, model, campaign_id, keyword_id, channel, day, gap,
+           coalesce(sum(n) FILTER (WHERE gap IS NULL) OVER g, 0) AS firsts,
+           sum(n) OVER (g ORDER BY gap DESC NULLS FIRST ROWS UNBOUNDED PRECEDING) AS reach,
+           coalesce(lead(gap) OVER (g ORDER BY gap DESC NULLS FIRST), 0) AS below
+    FROM agg
+    -- day first: a date key sorts with PostgreSQL's fast integer comparator.
+    WINDOW g AS (PARTITION BY day, campaign_id, keyword_id, level, model, channel)
 ),
-suffix AS (
-    SELECT a.g, a.gap, f.firsts + sum(a.n) OVER (PARTITION BY a.g ORDER BY a.gap DESC) AS reach,
-           coalesce(lead(a.gap) OVER (PARTITION BY a.g ORDER BY a.gap DESC), 0) AS below
-    FROM agg a JOIN firsts f ON f.g = a.g
-    WHERE a.gap IS NOT NULL
-),
-dense AS (
-    SELECT s.g, array_agg(s.reach::int ORDER BY k) AS reach
-    FROM suffix s CROSS JOIN LATERAL generate_series(s.below + 1, s.gap) AS k
-    GROUP BY s.g
+delta AS (
+    SELECT level, model, campaign_id, keyword_id, channel, day, max(firsts)::int AS firsts,
+           coalesce(array_agg(reach::int ORDER BY k) FILTER (WHERE k IS NOT NULL), '{{}}')
+           AS reach
+    FROM running LEFT JOIN LATERAL generate_series(below + 1, gap) AS k ON true
+    GROUP BY day, campaign_id, keyword_id, level, model, channel
 ),
 up AS (
     INSERT INTO attribution_rollupreach AS r (account_id, level, model, day, campaign_id,
         keyword_id, channel, firsts, reach)
-    SELECT %(account)s, f.level, f.model, f.day, f.campaign_id, f.keyword_id, f.channel,
-           f.firsts, coalesce(d.reach, '{}')
-    FROM firsts f LEFT JOIN dense d ON d.g = f.g
-    ON CONFLICT (account_id, level, model, day, campaign_id, keyword_id, channel) DO UPDATE
-    SET firsts = r.firsts + EXCLUDED.firsts,
-        reach = attribution_reach_add(r.reach, r.firsts, EXCLUDED.reach, EXCLUDED.firsts)
+    SELECT %(account)s, level, model, day, campaign_id, keyword_id, channel, firsts, reach
+    FROM delta
+    {conflict}
     RETURNING r.id, r.firsts, r.reach
 )
 SELECT id FROM up WHERE coalesce(reach[1], firsts) = 0"""
+
+_ADD_TO_STORED = """
+    ON CONFLICT (account_id, level, model, day, campaign_id, keyword_id, channel) DO UPDATE
+    SET firsts = r.firsts + EXCLUDED.firsts,
+        reach = attribution_reach_add(r.reach, r.firsts, EXCLUDED.reach, EXCLUDED.firsts)"""
+
+
+def apply_links(*, onto_stored: bool) -> str:
+    """APPLY_LINKS, adding to the stored reach (a refresh) or into an empty one (a rebuild)."""
+    return APPLY_LINKS.format(conflict=_ADD_TO_STORED if onto_stored else "")
+
 
 DROP_TEMPORARY = "DROP TABLE IF EXISTS rollup_new_callers, rollup_callers, rollup_links"
 

@@ -54,7 +54,8 @@ class World:
             for _ in range(3)
         ]
         self.keywords = [KeywordFactory(campaign=rng.choice(self.campaigns)) for _ in range(3)]
-        self.callers = [f"+1415555{n:04d}" for n in range(6)] + [""]
+        # Repeating numbers, no number, and one that is not E.164 (no number either).
+        self.callers = [f"+1415555{n:04d}" for n in range(6)] + ["", "+0123"]
 
     def instant(self) -> dt.datetime:
         day = dt.datetime(2026, 3, 1, tzinfo=UTC) + dt.timedelta(days=self.rng.randrange(45))
