@@ -5,8 +5,8 @@ the machines are shared and noisy: absolute times mean little, ratios mean more.
 
 - costs upsert: `campaigns.services.upsert_costs` for a batch of 1,000 rows (the API's maximum)
   against the same INSERT … ON CONFLICT sent by raw psycopg `executemany`.
-- then bench/dni.py, bench/calls.py, bench/twilio.py and bench/credits.py (BENCH_CREDITS=0
-  skips the last).
+- then bench/dni.py, bench/calls.py, bench/twilio.py, bench/credits.py (BENCH_CREDITS=0
+  skips it) and bench/reports.py (BENCH_REPORTS=0 skips it).
 """
 
 import os
@@ -99,5 +99,13 @@ if __name__ == "__main__":
     if os.environ.get("BENCH_CREDITS", "1") != "0":
         os.environ.setdefault("BENCH_CALLS", "200000")
         runpy.run_path(str(Path(__file__).with_name("credits.py")), run_name="bench_credits")[
+            "main"
+        ]()
+
+    # ROI reports from the rollups against the naive aggregate: the same BENCH_CALLS (~4 minutes
+    # at 200,000, most of it the naive runs); BENCH_REPORTS=0 to skip it.
+    if os.environ.get("BENCH_REPORTS", "1") != "0":
+        os.environ.setdefault("BENCH_CALLS", "200000")
+        runpy.run_path(str(Path(__file__).with_name("reports.py")), run_name="bench_reports")[
             "main"
         ]()
