@@ -121,6 +121,24 @@ SELECT caller FROM attribution_rollupcallerday
 WHERE account_id = %(account)s AND day = ANY(%(days)s::date[])
 UNION SELECT caller FROM rollup_new_callers"""
 
+# Every caller-day of those callers as stored (the state the stored reach was counted from),
+# looked up through the (account, caller, day) index (as a join, the planner would hash the
+# account's every row).
+OLD_CALLER_ROWS = """
+CREATE TEMPORARY TABLE rollup_old_rows AS
+SELECT cd.caller, cd.day, cd.campaign_id, cd.keyword_id, cd.channel, cd.models_mask
+FROM attribution_rollupcallerday cd
+WHERE cd.account_id = %(account)s
+  AND cd.caller = ANY((SELECT array_agg(caller) FROM rollup_callers)::bigint[])"""
+
+# Sources of caller-days for `links`: the account's stored rows (a rebuild); the affected
+# callers' rows before the refresh; the same with the refreshed days' rows replaced.
+ALL_ROWS = "(SELECT * FROM attribution_rollupcallerday WHERE account_id = %(account)s)"
+OLD_ROWS = "rollup_old_rows"
+NEW_ROWS = """(SELECT * FROM rollup_old_rows WHERE day <> ALL(%(days)s::date[])
+     UNION ALL
+     SELECT caller, day, campaign_id, keyword_id, channel, models_mask FROM rollup_new_callers)"""
+
 SWAP_CALLER_DAYS = """
 INSERT INTO attribution_rollupcallerday (account_id, day, caller, campaign_id, keyword_id,
     channel, models_mask)
@@ -150,39 +168,67 @@ def _gaps() -> str:
     )
 
 
-def links(*, level: int, affected_only: bool, sign: int) -> str:
+def links(*, level: int, source: str, sign: int, changed_only: bool = False) -> str:
     """Append to rollup_links, with `sign`, each (level, model, group, day, gap) count of the
-    caller-days of one level in RollupCallerDay (of the affected callers only, or all the
-    account's): the gap is the days back to the caller's previous day in the same group
-    credited under the same model, NULL for none within HORIZON_DAYS. One statement per level
-    keeps each sort to one level's rows."""
-    only = "AND cd.caller IN (SELECT caller FROM rollup_callers)" if affected_only else ""
+    caller-days of `source` (ALL_ROWS, OLD_ROWS or NEW_ROWS) at one level: the gap is the days
+    back to the caller's previous day in the same group credited under the same model, NULL
+    for none within HORIZON_DAYS. One statement per level keeps each sort to one level's rows.
+    The source must hold every caller-day of the callers it has.
+
+    `changed_only` (a refresh of the sorted days `%(days)s`) counts a caller-day's link under a
+    model only when it can differ before and after: when one of the days lies after the
+    previous credited day *outside* the days (q) and up to this day. That test reads only rows
+    outside the days, the same on both sides, so both sides keep the same unchanged links and
+    they cancel out; every link that changes is kept on both sides (its previous day, before or
+    after, is one of the days, or it is on one)."""
     campaign, keyword, channel = LEVELS[level]
-    unpivot = ", ".join(f"({i}, g{i})" for i in range(len(groups.MODELS)))
+    models = range(len(groups.MODELS))
+    if changed_only:
+        outside = ",\n           ".join(
+            f"max(day) FILTER (WHERE models_mask & {1 << i} <> 0 "
+            f"AND day <> ALL(%(days)s::date[])) OVER w AS q{i}"
+            for i in models
+        )
+        flags = ", ".join(
+            f"width_bucket(day, %(days)s::date[]) > "
+            f"width_bucket(coalesce(q{i}, '-infinity'::date), %(days)s::date[]) AS c{i}"
+            for i in models
+        )
+    else:
+        outside = "NULL AS unused"
+        flags = ", ".join(f"true AS c{i}" for i in models)
+    keep = ", ".join(f"c{i}" for i in models)
+    unpivot = ", ".join(f"({i}, g{i}, c{i})" for i in models)
     return f"""
 INSERT INTO rollup_links
 WITH leveled AS (
     SELECT {campaign} AS campaign_id, {keyword} AS keyword_id, {channel} AS channel,
            cd.caller, cd.day, bit_or(cd.models_mask) AS models_mask
-    FROM attribution_rollupcallerday cd
-    WHERE cd.account_id = %(account)s {only}
+    FROM {source} cd
     GROUP BY 1, 2, 3, 4, 5
 ),
 linked AS (
     SELECT campaign_id, keyword_id, channel, day, models_mask,
-           {_gaps()}
+           {_gaps()},
+           {outside}
     FROM leveled
     WINDOW w AS (PARTITION BY caller, campaign_id, keyword_id, channel ORDER BY day
                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
+flagged AS (
+    SELECT campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}, {flags}
+    FROM linked
+),
 counted AS (
-    SELECT campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}, count(*) AS n
-    FROM linked GROUP BY campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}
+    SELECT campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}, {keep},
+           count(*) AS n
+    FROM flagged WHERE {" OR ".join(f"c{i}" for i in models)}
+    GROUP BY campaign_id, keyword_id, channel, day, models_mask, {_GAP_COLUMNS}, {keep}
 )
 SELECT {level}, m.model, campaign_id, keyword_id, channel, day,
        CASE WHEN m.gap <= {HORIZON_DAYS} THEN m.gap END, {sign} * sum(n)
-FROM counted CROSS JOIN LATERAL (VALUES {unpivot}) AS m(model, gap)
-WHERE models_mask & (1 << m.model) <> 0
+FROM counted CROSS JOIN LATERAL (VALUES {unpivot}) AS m(model, gap, keep)
+WHERE models_mask & (1 << m.model) <> 0 AND m.keep
 GROUP BY m.model, campaign_id, keyword_id, channel, day, 7"""
 
 
@@ -234,7 +280,9 @@ def apply_links(*, onto_stored: bool) -> str:
     return APPLY_LINKS.format(conflict=_ADD_TO_STORED if onto_stored else "")
 
 
-DROP_TEMPORARY = "DROP TABLE IF EXISTS rollup_new_callers, rollup_callers, rollup_links"
+DROP_TEMPORARY = (
+    "DROP TABLE IF EXISTS rollup_new_callers, rollup_callers, rollup_old_rows, rollup_links"
+)
 
 # Local days holding calls or costs of the account (a rebuild's days).
 ACCOUNT_DAYS = """

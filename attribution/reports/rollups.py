@@ -147,14 +147,15 @@ def _refresh_days(cursor, account_id: int, tz: str, days: list[dt.date]) -> None
     _roll_up_sums(cursor, params)
     cursor.execute(rollup_sql.NEW_CALLER_DAYS, params)
     cursor.execute(rollup_sql.AFFECTED_CALLERS, params)
-    cursor.execute("ANALYZE rollup_new_callers")
-    cursor.execute("ANALYZE rollup_callers")
+    cursor.execute(rollup_sql.OLD_CALLER_ROWS, params)
     cursor.execute(rollup_sql.LINKS_TABLE)
-    _links(cursor, params, affected_only=True, sign=-1)
+    # The affected callers' links before and after, from their rows alone: the difference is
+    # what the change did to the stored reach.
+    _links(cursor, params, source=rollup_sql.OLD_ROWS, sign=-1, changed_only=True)
+    _links(cursor, params, source=rollup_sql.NEW_ROWS, sign=1, changed_only=True)
+    _apply_links(cursor, params, onto_stored=True)
     cursor.execute(rollup_sql.DELETE_DAYS.format(table="attribution_rollupcallerday"), params)
     cursor.execute(rollup_sql.SWAP_CALLER_DAYS, params)
-    _links(cursor, params, affected_only=True, sign=1)
-    _apply_links(cursor, params, onto_stored=True)
     cursor.execute(rollup_sql.DROP_TEMPORARY)
 
 
@@ -175,7 +176,7 @@ def _rebuild(cursor, account_id: int, tz: str, *, progress: Progress | None) -> 
             progress.update(len(batch))
     params = {"account": account_id, "tz": tz, "days": days}
     cursor.execute(rollup_sql.LINKS_TABLE)
-    _links(cursor, params, affected_only=False, sign=1)
+    _links(cursor, params, source=rollup_sql.ALL_ROWS, sign=1)
     _apply_links(cursor, params, onto_stored=False)
     cursor.execute(rollup_sql.DROP_TEMPORARY)
     # Fresh statistics, so that the next refreshes look callers up by index.
@@ -193,11 +194,10 @@ def _roll_up_sums(cursor, params: dict) -> None:
     cursor.execute(rollup_sql.INSERT_CAMPAIGN_DAYS, params)
 
 
-def _links(cursor, params: dict, *, affected_only: bool, sign: int) -> None:
+def _links(cursor, params: dict, *, source: str, sign: int, changed_only: bool = False) -> None:
     for level in rollup_sql.LEVELS:
-        cursor.execute(
-            rollup_sql.links(level=level, affected_only=affected_only, sign=sign), params
-        )
+        sql = rollup_sql.links(level=level, source=source, sign=sign, changed_only=changed_only)
+        cursor.execute(sql, params)
 
 
 def _apply_links(cursor, params: dict, *, onto_stored: bool) -> None:
