@@ -22,15 +22,18 @@ Design
   caller counts once in [s, e]: on its first day there, the one whose previous day is before
   s. So a range's distinct callers are Σ over its days d of reach[d − s + 1] — one array
   lookup per group-day, a few thousand for 90 days by campaign. A changed day changes the
-  gaps of its callers' next days too, so a refresh recomputes the links of every caller of the
-  changed days (before and after) from RollupCallerDay, and adds the difference to the stored
-  counts; days outside a report's range never change its answer (a gap to a day before s is
-  as good as any other).
+  gaps of its callers' next days too, so a refresh reads every caller-day of the changed days'
+  callers (before and after), counts the links that can differ on both sides, and adds the
+  difference to the stored counts (rollup_sql.links). Days outside a report's range never
+  change its answer (a gap to a day before s is as good as any other), so a report may roll
+  up its own range alone. Callers are E.164 numbers (as the digits' bigint); no number, no
+  caller.
 - **Concurrency.** A refresh of an account holds a transaction-level advisory lock on it: two
   refreshes never interleave their differences. A refresh takes the log rows its first
   statement after the lock sees (each then committed, with its data), and reads the raw rows
   after that: a write committed later keeps its own log row for the next refresh, so nothing
-  is lost and a day is at worst rolled up twice. `catch_up` never waits for the lock.
+  is lost and a day is at worst rolled up twice. Only `rebuild_account` (the command) waits
+  for the lock; the sweeper's refresh and `catch_up` skip an account whose refresh is running.
 """
 
 import datetime as dt
@@ -70,11 +73,13 @@ class Progress(Protocol):
 
 def refresh_account(*, account_id: int) -> int:
     """Roll up every logged change of the account (or rebuild it: a new time zone, or
-    REBUILD_DAYS days or more). Idempotent; waits for a refresh of the account in flight.
-    An account deleted meanwhile only has its log and rollups dropped. Returns the number of
-    days rolled up."""
+    REBUILD_DAYS days or more). Idempotent. When a refresh of the account is running it does
+    nothing (the log rows wait for the next sweep): a long rebuild never piles up workers
+    waiting on its lock, a minute apart. An account deleted meanwhile only has its log and
+    rollups dropped. Returns the number of days rolled up."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock(cursor, account_id, wait=True)
+        if not _lock(cursor, account_id):
+            return 0
         tz = _time_zone(cursor, account_id)
         cursor.execute(
             "DELETE FROM attribution_rollupdirtyday WHERE account_id = %s RETURNING day",
