@@ -6,7 +6,8 @@ the Facts/Target builders the platform adapter tests share.
         ... adapter.send(target(server.url), items, Http(httpx.Client(timeout=0.5)))
         assert server.requests[0].json() == ...
 
-Replies queue per path (the last one repeats); a path with no reply answers 404.
+Replies queue per path (the last one repeats); a reply may be a function of the request (for
+answers that depend on the body); a path with no reply answers 404.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,7 +62,7 @@ class Recorded:
 
 class PlatformServer:
     def __init__(self) -> None:
-        self.replies: dict[str, list[Reply]] = {}
+        self.replies: dict[str, list[Reply | Callable[[Recorded], Reply]]] = {}
         self.requests: list[Recorded] = []
         server = self
 
@@ -70,8 +71,9 @@ class PlatformServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                server.requests.append(Recorded("POST", self.path, headers, body))
-                reply = server._next(self.path.split("?", 1)[0])
+                request = Recorded("POST", self.path, headers, body)
+                server.requests.append(request)
+                reply = server._next(request)
                 time.sleep(reply.delay)
                 payload, content_type = reply.encoded()
                 try:
@@ -98,17 +100,19 @@ class PlatformServer:
         )
         self.thread.start()
 
-    def reply(self, path: str, *replies: Reply) -> None:
+    def reply(self, path: str, *replies: Reply | Callable[[Recorded], Reply]) -> None:
         self.replies[path] = list(replies)
 
     def on(self, path: str) -> list[Recorded]:
         return [request for request in self.requests if request.path.split("?")[0] == path]
 
-    def _next(self, path: str) -> Reply:
+    def _next(self, request: Recorded) -> Reply:
+        path = request.path.split("?", 1)[0]
         queue = self.replies.get(path)
         if not queue:
             return Reply(404, {"error": "no reply scripted for " + path})
-        return queue.pop(0) if len(queue) > 1 else queue[0]
+        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        return reply(request) if callable(reply) else reply
 
     def close(self) -> None:
         self.httpd.shutdown()
