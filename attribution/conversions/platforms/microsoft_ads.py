@@ -219,9 +219,10 @@ def _auth_fault(response: httpx.Response) -> bool:
     if response.status_code == 401:
         return True
     root = _parse(response)
-    if root is None:
+    fault = root.find(f".//{{{SOAP}}}Fault") if root is not None else None
+    if fault is None:
         return False
-    codes = {node.text for node in root.iter() if node.tag.endswith("}Code")}
+    codes = {(node.text or "").strip() for node in fault.iter() if node.tag.endswith("}Code")}
     return bool(codes & AUTH_CODES)
 
 
