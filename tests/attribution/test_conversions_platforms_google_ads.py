@@ -298,8 +298,8 @@ def test_a_503_retries(server):
 
 
 def test_a_timeout_retries(server):
-    server.reply(CLICKS, Reply(200, {}, delay=1.0))
-    assert ads.send(ads_target(server), [click()], http(timeout=0.3)) == [
+    server.reply(CLICKS, Reply(200, {}, delay=0.6))
+    assert ads.send(ads_target(server), [click()], http(timeout=0.2)) == [
         base.Result("retry", "TIMEOUT", "ReadTimeout: timed out")
     ]
 

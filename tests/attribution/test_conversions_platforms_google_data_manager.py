@@ -228,9 +228,9 @@ def test_a_500_retries_everything(server):
 
 
 def test_a_timeout_retries_everything(server):
-    server.reply(PATH, Reply(200, {}, delay=1.0))
+    server.reply(PATH, Reply(200, {}, delay=0.6))
     assert (
-        dm.send(dm_target(server), items(2, gclid="G"), http(timeout=0.3))
+        dm.send(dm_target(server), items(2, gclid="G"), http(timeout=0.2))
         == [base.Result("retry", "TIMEOUT", "ReadTimeout: timed out")] * 2
     )
 

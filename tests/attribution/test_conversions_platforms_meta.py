@@ -208,8 +208,8 @@ def test_a_500_retries(server):
 
 
 def test_a_timeout_retries(server):
-    server.reply(PATH, Reply(200, {"events_received": 1}, delay=1.0))
-    assert meta.send(meta_target(server), [event()], http(timeout=0.3)) == [
+    server.reply(PATH, Reply(200, {"events_received": 1}, delay=0.6))
+    assert meta.send(meta_target(server), [event()], http(timeout=0.2)) == [
         base.Result("retry", "TIMEOUT", "ReadTimeout: timed out")
     ]
 

@@ -158,8 +158,8 @@ def test_a_429_retries_after_the_named_wait(server):
 
 
 def test_a_slow_receiver_retries(server):
-    server.reply("/hooks/callpath", Reply(200, b"", delay=1.0))
-    assert webhook.send(hook_target(server), [event()], http(timeout=0.3)) == [
+    server.reply("/hooks/callpath", Reply(200, b"", delay=0.6))
+    assert webhook.send(hook_target(server), [event()], http(timeout=0.2)) == [
         base.Result("retry", "TIMEOUT", "ReadTimeout: timed out")
     ]
 
