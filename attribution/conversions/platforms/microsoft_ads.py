@@ -174,13 +174,18 @@ def _send_one(target: base.Target, items: list[dict], http: base.Http) -> list[b
     return interpret(target, response, len(items))
 
 
+ACCEPTED = base.Result("accepted")
+NOT_APPLIED = base.Result("retry", "BATCH_REJECTED", "another item of the request was invalid")
+
+
 def interpret(target: base.Target, response: httpx.Response, n: int) -> list[base.Result]:
     root = _parse(response)
     if response.status_code == 200 and root is not None:
         return _apply_batch_errors(target, root.iter(f"{{{NS}}}BatchError"), n, ACCEPTED)
-    if response.status_code == 429:
-        return base.all_items(n, base.transient(response))  # type: ignore[arg-type]
-    if root is not None and root.find(f".//{{{SOAP}}}Fault") is not None:
+    if response.status_code == 429 or root is None:
+        failure = base.transient(response)
+        return base.all_items(n, failure or base.Result("retry", f"HTTP_{response.status_code}"))
+    if root.find(f".//{{{SOAP}}}Fault") is not None:
         batch_errors = list(root.iter(f"{{{NS}}}BatchError"))
         if batch_errors:
             # A fault naming items: those are refused, the rest were not applied: retry them.
@@ -193,10 +198,6 @@ def interpret(target: base.Target, response: httpx.Response, n: int) -> list[bas
     )
 
 
-ACCEPTED = base.Result("accepted")
-NOT_APPLIED = base.Result("retry", "BATCH_REJECTED", "another item of the request was invalid")
-
-
 def _apply_batch_errors(
     target: base.Target, batch_errors: Iterable[ET.Element], n: int, others: base.Result
 ) -> list[base.Result]:
@@ -204,7 +205,8 @@ def _apply_batch_errors(
     results = [others] * n
     seen: set[int] = set()
     for error in batch_errors:
-        index = int(_child(error, "Index") or -1)
+        raw = _child(error, "Index")
+        index = int(raw) if raw.isdigit() else -1
         if not 0 <= index < n or index in seen:
             continue
         seen.add(index)
