@@ -230,3 +230,7 @@ class RemovalEffectAdmin(ReadOnlyAdmin):
 
 # The ROI dashboard's pages (attribution/dashboard/site.py): no model of its own.
 dashboard_site.install(admin.site)
+
+
+# The offline-conversion outbox's admin lives with it.
+from attribution.conversions import admin as conversions_admin  # noqa: E402, F401

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from attribution.conversions.services import enqueue_for_calls
 from attribution.outcomes.matching import match_waiting_outcomes
 from calls import services
 from calls.backfill_sql import (
@@ -271,6 +272,7 @@ def _merge(cursor, account) -> ImportResult:
         cursor.execute(STORED_IDS, params)
         stored = [pk for (pk,) in cursor.fetchall()]
         services.recompute_credits_after_commit(account=account, call_ids=stored)
+        enqueue_for_calls(account=account, call_ids=stored)
     return result
 
 

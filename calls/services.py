@@ -12,10 +12,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from attribution import selectors as attribution_selectors
+from attribution.conversions.services import enqueue_for_calls
 from attribution.credits.tasks import recompute_account_credits_task, recompute_credits_task
 from attribution.outcomes.matching import match_waiting_outcomes
 from calls import rules
-from calls.models import BlockedNumber, Call, Confidence, SpamReason
+from calls.models import BlockedNumber, Call, CallStatus, Confidence, SpamReason
 from campaigns.models import Account, TrackingNumber
 
 
@@ -90,6 +91,7 @@ BURST_INPUTS = frozenset({"status", "caller_e164", "started_at", "duration_secon
 # ... and to these can make the call the one a waiting outcome belongs to.
 MATCH_INPUTS = frozenset({"caller_e164", "started_at"})
 # ... and to these change the call's touchpoints, so its attribution credits.
+CONVERSION_INPUTS = frozenset({"status", "talk_seconds"})
 CREDIT_INPUTS = frozenset({"session_id", "started_at", "campaign_id", "keyword_id"})
 # From this many calls on, recomputing the whole account beats recomputing them one by one.
 WHOLE_ACCOUNT_CALLS = 50_000
@@ -147,6 +149,15 @@ def record_calls(
     arrived = [r.call.pk for r in results if r.created or r.changed & MATCH_INPUTS]
     if arrived:
         match_waiting_outcomes(account=account, call_ids=arrived)
+    # An answered call long enough is a conversion for destinations that want one (the outbox
+    # row in this transaction). Only a call whose status or talk time moved can newly qualify.
+    ended = [
+        r.call.pk
+        for r in results
+        if r.call.status == CallStatus.ANSWERED and (r.created or r.changed & CONVERSION_INPUTS)
+    ]
+    if ended:
+        enqueue_for_calls(account=account, call_ids=ended)
     moved = [r.call.pk for r in results if r.created or r.changed & CREDIT_INPUTS]
     if moved:
         recompute_credits_after_commit(account=account, call_ids=moved)

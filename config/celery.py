@@ -13,4 +13,6 @@ app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Autodiscovery imports `<app>.tasks` only; tasks of a sub-package are named here.
-app.autodiscover_tasks(["attribution.dni", "attribution.credits", "attribution.reports"])
+app.autodiscover_tasks(
+    ["attribution.dni", "attribution.credits", "attribution.reports", "attribution.conversions"]
+)

@@ -136,6 +136,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Redis redelivers an unacknowledged task after this long; every task's hard time limit is far
+# below it (the conversions' 300 s), so a running task is never handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     # Bookkeeping only: leases are live by their end time whether or not this runs.
     "release-expired-assignments": {
@@ -151,12 +154,42 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Report rollups: the days logged by the database's triggers, rolled up per account.
     "sweep-rollups": {"task": "attribution.reports.tasks.sweep_rollups_task", "schedule": 60.0},
+    # The offline-conversion outbox: destinations with rows due get a delivery task.
+    "sweep-conversions": {
+        "task": "attribution.conversions.tasks.sweep_conversions_task",
+        "schedule": 15.0,
+    },
     # Idempotency-Keys are replayed for 24 hours; older ones are dead weight.
     "purge-idempotency-keys": {
         "task": "campaigns.tasks.purge_idempotency_keys_task",
         "schedule": 3600.0,
     },
 }
+
+# Offline conversions: where each platform is reached (tests and proxies point them elsewhere;
+# a destination's own base_url wins) and the OAuth token endpoints of Google and Microsoft.
+CONVERSIONS_BASE_URLS = {
+    "google_data_manager": env(
+        "GOOGLE_DATA_MANAGER_BASE_URL", default="https://datamanager.googleapis.com"
+    ),
+    "google_ads": env("GOOGLE_ADS_BASE_URL", default="https://googleads.googleapis.com"),
+    "meta": env("META_GRAPH_BASE_URL", default="https://graph.facebook.com"),
+    "microsoft_ads": env(
+        "MICROSOFT_ADS_BASE_URL", default="https://campaign.api.bingads.microsoft.com"
+    ),
+    "webhook": "",
+}
+GOOGLE_OAUTH_TOKEN_URL = env(
+    "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
+MICROSOFT_OAUTH_TOKEN_URL = env(
+    "MICROSOFT_OAUTH_TOKEN_URL",
+    default="https://login.microsoftonline.com/common/oauth2/v2.0/token",
+)
+# A claimed outbox row is another worker's again after this long (a worker killed mid-batch).
+# Longer than the send task's hard time limit, so a live worker never loses its claim.
+CONVERSIONS_CLAIM_SECONDS = env.int("CONVERSIONS_CLAIM_SECONDS", default=360)
+CONVERSIONS_MAX_ATTEMPTS = env.int("CONVERSIONS_MAX_ATTEMPTS", default=10)
 
 # A shared cache for rate limits: Redis in production (atomic INCR across processes),
 # in-process memory for the demo.
@@ -201,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "campaigns.models.Channel",
         "ApiKeyRoleEnum": "campaigns.models.Role",
+        "ConversionStatusEnum": "attribution.models.conversions.ConversionStatus",
+        "CallStatusEnum": "calls.models.CallStatus",
     },
 }
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from attribution.api import conversions as conversion_views
 from attribution.api import crm as crm_views
 from attribution.api import outcomes as outcome_views
 from attribution.api import reports as report_views
@@ -26,6 +27,8 @@ router.register("calls", call_views.CallViewSet, basename="call")
 router.register("blocklist", call_views.BlocklistViewSet, basename="blocked-number")
 router.register("outcomes", outcome_views.OutcomeViewSet, basename="outcome")
 router.register("crm-stages", crm_views.CrmStageMappingViewSet, basename="crm-stage")
+router.register("destinations", conversion_views.DestinationViewSet, basename="destination")
+router.register("conversions", conversion_views.ConversionViewSet, basename="conversion")
 
 api_v1 = [
     path("account/", campaign_views.AccountView.as_view(), name="account"),

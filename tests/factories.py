@@ -8,6 +8,8 @@ import factory
 from django.utils import timezone
 
 from attribution.models import (
+    Conversion,
+    Destination,
     NumberAssignment,
     Outcome,
     PoolExhaustion,
@@ -220,6 +222,30 @@ class IdempotencyKeyFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
 
 
+class DestinationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Destination
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Webhook {n}")
+    kind = Destination.Kind.WEBHOOK
+    config = factory.LazyFunction(lambda: {"url": "https://crm.example.com/hook"})
+    credentials = factory.LazyFunction(lambda: {"secret": "whsec-factory"})
+
+
+class ConversionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversion
+
+    destination = factory.SubFactory(DestinationFactory)
+    account = factory.SelfAttribute("destination.account")
+    trigger = "won"
+    action = "deal.won"
+    dedup_key = factory.Sequence(lambda n: f"cp-o{n}-won-0000000000")
+    occurred_at = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
 FACTORIES = {
     Campaign: CampaignFactory,
     Keyword: KeywordFactory,
@@ -236,6 +262,8 @@ FACTORIES = {
     Touchpoint: TouchpointFactory,
     RemovalEffect: RemovalEffectFactory,
     IdempotencyKey: IdempotencyKeyFactory,
+    Destination: DestinationFactory,
+    Conversion: ConversionFactory,
 }
 
 
@@ -246,6 +274,8 @@ def make_for_account(model, account):
         return factory_class(campaign=CampaignFactory(account=account))
     if model is PoolExhaustion:
         return factory_class(pool=PoolFactory(campaign=CampaignFactory(account=account)))
+    if model is Conversion:
+        return factory_class(destination=DestinationFactory(account=account))
     if model is Touchpoint:
         return factory_class(call=CallFactory(account=account))
     return factory_class(account=account)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from attribution.conversions import services as conversions
 from attribution.models import MatchMethod, Outcome, OutcomeChange
 from attribution.outcomes import rules
 from calls.models import Call, SpamReason
@@ -197,4 +198,6 @@ def _apply(account: Account, outcomes: list[Outcome], matches: list[rules.Match]
             account=account,
             call_ids=(o.call_id for o in changed if o.match_method == MatchMethod.CALL),
         )
+        # An outcome's call (so its click id) changed: its unsent conversions are rebuilt.
+        conversions.enqueue_for_outcomes(account=account, outcome_ids=[o.pk for o in changed])
     return len(changed)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from attribution.conversions import services as conversions
 from attribution.models import MatchMethod, Outcome, OutcomeChange
 from attribution.outcomes import matching, rules
 from campaigns.errors import Invalid
@@ -207,6 +208,10 @@ def _write(account: Account, plans: list[_Plan], actor: str) -> list[Upserted]:
     matching.clear_automatic_spam(
         account=account,
         call_ids=(p.after["call"] for p in plans if p.after["match_method"] == MatchMethod.CALL),
+    )
+    # Offline conversions of outcomes that changed: outbox rows in this same transaction.
+    conversions.enqueue_for_outcomes(
+        account=account, outcome_ids=[r.outcome.pk for r in results if r.changed]
     )
     return results
 

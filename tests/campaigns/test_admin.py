@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from attribution.models import (
+    Conversion,
     NumberAssignment,
     PoolExhaustion,
     Touchpoint,
@@ -42,6 +43,7 @@ MODELS = sorted(
 )
 # Rows the system writes (DNI, credits, idempotent replays): shown, never added by hand.
 NOT_ADDED_BY_HAND = {
+    Conversion,
     VisitorSession,
     NumberAssignment,
     PoolExhaustion,
