@@ -4,6 +4,7 @@ OAuth tokens a delivery refreshed. Delivery itself is `delivery.py`."""
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -179,7 +180,16 @@ def _restatement(account, rule, fact: Facts, target, existing: dict, now) -> Con
     if latest.value == fact.value:
         return None
     key = rules.restatement_key(fact.dedup_key, len(versions) + 1)
-    restated = Facts(**{**fact.__dict__, "dedup_key": key, "restatement": True})
+    original = existing[(rule.destination_id, fact.dedup_key)]
+    # The platform finds the conversion to restate by its original key and time, whatever
+    # moment the CRM reported the correction for.
+    restated = replace(
+        fact,
+        dedup_key=key,
+        restatement=True,
+        restates=fact.dedup_key,
+        occurred_at=original.occurred_at,
+    )
     row = _row(account, rule, restated, target, now)
     existing[(rule.destination_id, key)] = row
     return row

@@ -127,6 +127,7 @@ def test_a_call_matched_later_brings_its_click_id_into_the_unsent_row(api, accou
 def test_a_value_corrected_after_delivery_is_restated_where_the_platform_takes_it(api, account):
     microsoft = make_destination(account, "microsoft_ads", rules=[won_rule("Phone sale")])
     meta = make_destination(account, "meta")
+    google = make_destination(account, "google_ads", rules=[won_rule("987654321")])
     assert api.post("/api/v1/outcomes/", deal()).status_code == 201
     Conversion.objects.update(status="accepted", sent_at=NOW)
     later = (NOW + dt.timedelta(minutes=5)).isoformat()
@@ -137,6 +138,13 @@ def test_a_value_corrected_after_delivery_is_restated_where_the_platform_takes_i
     assert restated.status == "pending"
     assert restated.value == Decimal("175.0000")
     assert original.value == Decimal("150.0000")
+    # The platform finds the conversion by its original time, not the correction's.
+    assert restated.occurred_at == original.occurred_at == NOW
+    assert restated.payload["AdjustmentType"] == "Restate"
+    # Google Ads restates by the original order id.
+    [google_original, google_restated] = rows(destination=google)
+    assert google_restated.payload["orderId"] == google_original.dedup_key
+    assert google_restated.payload["restatementValue"]["adjustedValue"] == 175.0
     # Meta has no restatement: its event id is spent, the row keeps the value it sent.
     [meta_row] = rows(destination=meta)
     assert meta_row.value == Decimal("150.0000")

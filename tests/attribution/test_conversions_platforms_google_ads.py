@@ -1,6 +1,8 @@
 """Google Ads API v26 adapter: click and call conversion bodies parsed by the google-ads
 library's own messages, and partial failures of a real local server row by row."""
 
+from decimal import Decimal
+
 import pytest
 from google.ads.googleads.v26.services.types import conversion_upload_service as cus
 from google.protobuf import json_format
@@ -319,3 +321,45 @@ def test_a_401_refreshes_once_and_a_second_401_waits_for_credentials(server):
     assert len(server.on(CLICKS)) == 2
     assert len(server.on("/token")) == 1
     assert [values["access_token"] for values in saved.values] == ["fresh"]
+
+
+ADJUSTMENTS = "/v26/customers/1234567890:uploadConversionAdjustments"
+
+
+def restatement(i=0, **overrides):
+    fields = {"dedup_key": f"cv-{i}-v2", "restatement": True, "restates": f"cv-{i}", "gclid": "G"}
+    return ads.build(facts(**(fields | overrides)), target("google_ads", config=CONFIG))
+
+
+def test_a_corrected_value_is_a_restatement_of_the_original_order_id(server):
+    from google.ads.googleads.v26.services.types import conversion_adjustment_upload_service as cas
+
+    server.reply(ADJUSTMENTS, Reply(200, {"results": [{}]}))
+    server.reply(CLICKS, Reply(200, {"results": [{}]}))
+    item = restatement(value=Decimal("175.5"))
+    assert item["orderId"] == "cv-0"
+    assert item["adjustmentType"] == "RESTATEMENT"
+    assert item["restatementValue"] == {"adjustedValue": 175.5, "currencyCode": "USD"}
+    assert ads.group_key(item) == "adjustment"
+    assert ads.send(ads_target(server), [item, click(1)], http()) == [base.Result("accepted")] * 2
+    [body] = [r.json() for r in server.requests if r.path == ADJUSTMENTS]
+    message = cas.UploadConversionAdjustmentsRequest.pb()()
+    json_format.ParseDict(body, message)
+    assert_json_names(message.DESCRIPTOR, body)
+    assert (message.partial_failure, len(message.conversion_adjustments)) == (True, 1)
+
+
+def test_a_call_conversion_is_never_restated():
+    item = restatement(upload="call", caller_e164="+14155550100")
+    assert item == base.Skip("Google restates click conversions by order id only")
+
+
+def test_an_adjustment_google_cannot_find_yet_waits(server):
+    failure = partial_failure((0, "CONVERSION_NOT_FOUND", "Not found."))
+    detail = failure["partialFailureError"]["details"][0]["errors"][0]
+    detail["errorCode"] = {"conversionAdjustmentUploadError": "CONVERSION_NOT_FOUND"}
+    detail["location"]["fieldPathElements"][0]["fieldName"] = "conversion_adjustments"
+    server.reply(ADJUSTMENTS, Reply(200, failure))
+    assert ads.send(ads_target(server), [restatement()], http()) == [
+        base.Result("retry", "CONVERSION_NOT_FOUND", "Not found.", 21600.0)
+    ]

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 KIND = "google_ads"
 API_VERSION = "v26"
 BATCH_LIMIT = 2000  # TOO_MANY_CONVERSIONS_IN_REQUEST above 2000 (PROTOCOLS §2.6)
-SUPPORTS_RESTATEMENT = False
+# A corrected value is a RESTATEMENT adjustment of the conversion by its orderId.
+# https://developers.google.com/google-ads/api/docs/conversions/upload-adjustments
+SUPPORTS_RESTATEMENT = True
 __getattr__ = base.default_base_url_getattr(KIND)
 
 # The same conversion is already there (a retry after a lost answer): as good as accepted.
@@ -33,15 +35,31 @@ ALREADY_THERE = frozenset(
         "CALL_CONVERSION_ALREADY_EXISTS",
         "ORDER_ID_ALREADY_IN_USE",
         "DUPLICATE_ORDER_ID",
+        "RESTATEMENT_ALREADY_EXISTS",
     }
 )
 # "Try again later": the click, call or action is under 6 hours old (PROTOCOLS §2.5).
-TOO_RECENT = frozenset({"TOO_RECENT_EVENT", "TOO_RECENT_CALL", "TOO_RECENT_CONVERSION_ACTION"})
+TOO_RECENT = frozenset(
+    {
+        "TOO_RECENT_EVENT",
+        "TOO_RECENT_CALL",
+        "TOO_RECENT_CONVERSION_ACTION",
+        "TOO_RECENT_CONVERSION",  # an adjustment of a conversion Google has not processed yet
+        "CONVERSION_NOT_FOUND",  # likewise: uploads take hours to be adjustable
+    }
+)
+METHODS = {
+    "click": ("uploadClickConversions", "conversions"),
+    "call": ("uploadCallConversions", "conversions"),
+    "adjustment": ("uploadConversionAdjustments", "conversionAdjustments"),
+}
 TOO_RECENT_WAIT = 6 * 3600.0
 _CONSENT = {"granted": "GRANTED", "denied": "DENIED"}
 
 
 def group_key(item: dict) -> str:
+    if "adjustmentType" in item:
+        return "adjustment"
     return "call" if "callerId" in item else "click"
 
 
@@ -56,9 +74,29 @@ def build(facts: base.Facts, target: base.Target) -> dict | base.Skip:
         common["currencyCode"] = facts.currency
     if consent := _CONSENT.get(str(target.config.get("ad_user_data", "granted")).lower()):
         common["consent"] = {"adUserData": consent}
+    if facts.restatement:
+        return _restatement(facts, common)
     if facts.upload == "call":
         return _call_conversion(facts, common)
     return _click_conversion(facts, target, common)
+
+
+def _restatement(facts: base.Facts, common: dict) -> dict | base.Skip:
+    if facts.upload == "call" or not facts.restates:
+        return base.Skip("Google restates click conversions by order id only")
+    adjusted = max(dt.datetime.now(dt.UTC), facts.occurred_at)
+    item = {
+        "conversionAction": common["conversionAction"],
+        "orderId": facts.restates,
+        "adjustmentType": "RESTATEMENT",
+        "adjustmentDateTime": account_datetime(adjusted, facts.time_zone),
+    }
+    if facts.value is not None:
+        item["restatementValue"] = {
+            "adjustedValue": float(facts.value),
+            "currencyCode": facts.currency,
+        }
+    return item
 
 
 def _click_conversion(facts: base.Facts, target: base.Target, common: dict) -> dict | base.Skip:
@@ -108,9 +146,9 @@ def send(target: base.Target, items: list[dict], http: base.Http) -> list[base.R
 
 def _send_one(target: base.Target, items: list[dict], http: base.Http) -> list[base.Result]:
     customer_id = _digits(target.config["customer_id"])
-    method = "uploadCallConversions" if group_key(items[0]) == "call" else "uploadClickConversions"
+    method, field = METHODS[group_key(items[0])]
     url = f"{target.base_url}/{API_VERSION}/customers/{customer_id}:{method}"
-    body = {"conversions": [base.public(item) for item in items], "partialFailure": True}
+    body = {field: [base.public(item) for item in items], "partialFailure": True}
 
     def request(token: str) -> httpx.Response:
         headers = {
@@ -181,7 +219,12 @@ def _errors(status: dict) -> list[dict]:
 
 def _row(error: dict) -> int | None:
     for element in (error.get("location") or {}).get("fieldPathElements") or []:
-        if element.get("fieldName") == "conversions" and "index" in element:
+        named = element.get("fieldName") in (
+            "conversions",
+            "conversion_adjustments",
+            "conversionAdjustments",
+        )
+        if named and "index" in element:
             return int(element["index"])
     return None
 
