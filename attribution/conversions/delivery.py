@@ -101,17 +101,26 @@ def drain(
         return drained
     module = adapter(destination.kind)
     target = selectors.target(destination)
+    own_http = http is None
     http = http or Http()
     deadline = time.monotonic() + budget_seconds
-    while time.monotonic() < deadline:
-        claimed = claim(destination_id=destination_id, limit=module.BATCH_LIMIT)
-        if not claimed:
-            break
-        drained.claimed += len(claimed)
-        results = _send(module, target, claimed, http, drained)
-        record(claimed=claimed, results=results)
-        for result in results:
-            drained.count(result.status)
+    try:
+        while time.monotonic() < deadline:
+            claimed = claim(destination_id=destination_id, limit=module.BATCH_LIMIT)
+            if not claimed:
+                break
+            drained.claimed += len(claimed)
+            results = _send(module, target, claimed, http, drained)
+            record(claimed=claimed, results=results)
+            for result in results:
+                drained.count(result.status)
+            if all(result.status == "retry" for result in results):
+                # The platform is down or throttling: the rest of the backlog waits for the
+                # next sweep instead of being pushed, batch after batch, into the same wall.
+                break
+    finally:
+        if own_http:
+            http.client.close()
     return drained
 
 

@@ -156,3 +156,13 @@ def test_concurrent_claims_never_share_a_row(account):
         release.set()
         thread.join()
     assert taken["claimer"] == [r.pk for r in rows[2:]]  # skipped, never waited for
+
+
+def test_a_platform_that_is_down_is_not_pushed_the_whole_backlog(account, settings):
+    settings.CONVERSIONS_MAX_ATTEMPTS = 5
+    with Receiver(answer=lambda path, body: (503, {"error": {"message": "down"}}, {})) as server:
+        hook = make_destination(account, "webhook", base=server.base)
+        pending_rows(account, hook, 3)  # webhooks go one per request
+        drained = delivery.drain(destination_id=hook.pk)
+        assert (drained.claimed, drained.requests) == (1, 1)
+        assert statuses(hook) == ["retry", "pending", "pending"]
