@@ -190,6 +190,10 @@ MICROSOFT_OAUTH_TOKEN_URL = env(
 # Longer than the send task's hard time limit, so a live worker never loses its claim.
 CONVERSIONS_CLAIM_SECONDS = env.int("CONVERSIONS_CLAIM_SECONDS", default=360)
 CONVERSIONS_MAX_ATTEMPTS = env.int("CONVERSIONS_MAX_ATTEMPTS", default=10)
+# Backoff of a row to retry: base·2^(attempt-1), jittered, capped (rules.backoff). Smaller in
+# the fault tests' workers, which cannot be monkeypatched from the test process.
+CONVERSIONS_BACKOFF_BASE_SECONDS = env.float("CONVERSIONS_BACKOFF_BASE_SECONDS", default=30.0)
+CONVERSIONS_BACKOFF_CAP_SECONDS = env.float("CONVERSIONS_BACKOFF_CAP_SECONDS", default=6 * 3600.0)
 
 # A shared cache for rate limits: Redis in production (atomic INCR across processes),
 # in-process memory for the demo.

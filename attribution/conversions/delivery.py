@@ -167,7 +167,13 @@ def record(
             if row.attempts >= settings.CONVERSIONS_MAX_ATTEMPTS:
                 status = S.DEAD
             else:
-                next_at = rules.next_attempt(now, row.attempts, result.retry_after)
+                next_at = rules.next_attempt(
+                    now,
+                    row.attempts,
+                    result.retry_after,
+                    base=settings.CONVERSIONS_BACKOFF_BASE_SECONDS,
+                    cap=settings.CONVERSIONS_BACKOFF_CAP_SECONDS,
+                )
         columns["ids"].append(row.id)
         columns["attempts"].append(row.attempts)
         columns["statuses"].append(status)

@@ -37,16 +37,31 @@ def rule_value(
     return None
 
 
-def backoff(attempts: int, *, retry_after: float | None = None, rand=random.random) -> float:
+def backoff(
+    attempts: int,
+    *,
+    retry_after: float | None = None,
+    rand=random.random,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+) -> float:
     """Seconds to wait before attempt `attempts + 1`: the platform's named wait when it gave
     one (a 429's Retry-After, Google's TOO_RECENT_*), never less than our own backoff."""
-    step = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    step = min(cap, base * 2 ** max(attempts - 1, 0))
     ours = step * (0.5 + rand() / 2)
     return max(ours, retry_after or 0.0)
 
 
-def next_attempt(now: dt.datetime, attempts: int, retry_after: float | None) -> dt.datetime:
-    return now + dt.timedelta(seconds=backoff(attempts, retry_after=retry_after))
+def next_attempt(
+    now: dt.datetime,
+    attempts: int,
+    retry_after: float | None,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+) -> dt.datetime:
+    seconds = backoff(attempts, retry_after=retry_after, base=base, cap=cap)
+    return now + dt.timedelta(seconds=seconds)
 
 
 # What each kind of destination needs before it can send: (config keys, credential keys).
