@@ -138,7 +138,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Redis redelivers an unacknowledged task after this long; every task's hard time limit is far
 # below it (the conversions' 300 s), so a running task is never handed to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# An unreachable broker fails a publish at once (one connection attempt, at most 2 s), not after
+# kombu's connection retries (6 s per publish, measured with Redis down): the outbox's on-commit
+# nudge runs inside an API request and the sweeper is its fallback. Publishes with Celery's
+# retry policy (beat, the sweepers) still retry; workers reconnect by their own settings.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": 2,
+}
 CELERY_BEAT_SCHEDULE = {
     # Bookkeeping only: leases are live by their end time whether or not this runs.
     "release-expired-assignments": {
