@@ -6,7 +6,6 @@ CSV backfill), so validation, attribution and the spam rules are the same everyw
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -169,11 +168,17 @@ def recompute_credits_after_commit(*, account: Account, call_ids: list[int]) -> 
     when there is a broker (a webhook never waits for the account's credits lock), in-process
     after the commit otherwise. A big batch recomputes the whole account (one set-based pass
     is cheaper than its share of per-call work)."""
-    if len(call_ids) >= WHOLE_ACCOUNT_CALLS:
-        task = partial(recompute_account_credits_task.delay, account.pk)
-    else:
-        task = partial(recompute_credits_task.delay, account.pk, sorted(call_ids))
-    transaction.on_commit(task)
+    account_id, ids = account.pk, sorted(call_ids)
+
+    def queue_credits() -> None:
+        if len(ids) >= WHOLE_ACCOUNT_CALLS:
+            recompute_account_credits_task.delay(account_id)
+        else:
+            recompute_credits_task.delay(account_id, ids)
+
+    # Robust: the calls are committed whatever becomes of the nudge. With the broker down the
+    # publish fails (logged) and the nightly recompute brings these credits up to date.
+    transaction.on_commit(queue_credits, robust=True)
 
 
 def _locked_or_new(account: Account, item: CallInput) -> tuple[Call, bool]:
