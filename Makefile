@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format migrate run worker beat bench clean
+.PHONY: help install demo test lint format migrate run worker beat bench simulate clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ beat: $(STAMP) ## Start Celery beat (needs CELERY_BROKER_URL)
 	$(WITH_DB) -- $(BIN)/celery -A config beat --loglevel=info
 
 bench: $(STAMP) ## Run the benchmarks in bench/ and print their figures
-	SECRET_KEY=bench-only-secret $(WITH_DB) --dbname callpath_bench -- $(BIN)/python bench/run.py
+	SECRET_KEY=bench-only-secret $(WITH_DB) --dbname callpath_bench -- $(BIN)/python bench/run.py && { [ "$${BENCH_CONVERSIONS:-1}" = 0 ] || SECRET_KEY=bench-only-secret $(WITH_DB) --dbname callpath_bench_conv -- $(BIN)/python bench/conversions.py; }
+
+simulate: $(STAMP) ## Measure DNI attribution accuracy by pool size and idle timeout (bench/results/simulate/)
+	SECRET_KEY=bench-only-secret $(WITH_DB) --dbname callpath_sim -- $(BIN)/python -m bench.simulate $(SIMULATE_ARGS)
 
 clean: ## Remove the venv, the embedded database and build leftovers
 	rm -rf $(VENV) .pgdata staticfiles *.egg-info
