@@ -297,7 +297,7 @@ class Migration(migrations.Migration):
             model_name="conversion",
             index=models.Index(
                 condition=models.Q(("status__in", ("pending", "retry", "sending"))),
-                fields=["destination", "next_attempt_at"],
+                fields=["destination", "next_attempt_at", "id"],
                 name="conversion_due_idx",
             ),
         ),

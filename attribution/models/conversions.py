@@ -190,9 +190,10 @@ class Conversion(models.Model):
             ),
         ]
         indexes = [
-            # The sweeper's claim: due rows of one destination, oldest due first.
+            # The sweeper's claim: due rows of one destination in claim order (due time, then
+            # id), so a claim reads its LIMIT off the index instead of sorting the backlog.
             models.Index(
-                fields=["destination", "next_attempt_at"],
+                fields=["destination", "next_attempt_at", "id"],
                 condition=Q(status__in=DUE_STATUSES),
                 name="conversion_due_idx",
             ),

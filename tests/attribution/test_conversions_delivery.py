@@ -166,3 +166,15 @@ def test_a_platform_that_is_down_is_not_pushed_the_whole_backlog(account, settin
         drained = delivery.drain(destination_id=hook.pk)
         assert (drained.claimed, drained.requests) == (1, 1)
         assert statuses(hook) == ["retry", "pending", "pending"]
+
+
+def test_a_claim_reads_its_rows_off_the_due_index_without_sorting_the_backlog(account):
+    meta = make_destination(account, "meta")
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a small table would be seq-scanned
+        params = {"destination": meta.pk, "now": now, "lease_end": now, "limit": 1000}
+        cursor.execute("EXPLAIN " + delivery.CLAIM, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "conversion_due_idx" in plan
+    assert "Sort" not in plan
