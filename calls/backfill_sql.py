@@ -4,6 +4,7 @@ account as `%(account)s`. The constants come from `calls.rules`, so SQL and Pyth
 statuses and spot bursts alike."""
 
 from attribution.models import MatchMethod
+from attribution.models.sessions import COVERED_UNTIL_SQL
 from calls import rules
 from calls.models import Confidence, SpamReason
 from campaigns.models import TrackingNumber
@@ -58,19 +59,22 @@ _MERGE = {
 
 
 # `services.attribute`, set-based: a static number gives its campaign; a pool number the
-# session whose lease covers the start (several when the pool overflowed: the most recently
-# active, ties to the higher id, as Python's max() does); no covering lease, the pool's
-# campaign; a number that is not ours (`n` NULL), nothing. The lateral probe is one GiST index
-# probe per pool call (`assignment_number_span_idx`), a plan that does not depend on
-# statistics of rows inserted a moment ago in this transaction.
+# session whose lease covers the start — live leases first, else leases in their grace
+# (`selectors.leases_covering`); several when the pool overflowed: the most recently active,
+# ties to the higher id, as Python's max() does — counted within that tier; no covering lease,
+# the pool's campaign; a number that is not ours (`n` NULL), nothing. The lateral probe is one
+# GiST index probe per pool call (`assignment_number_cover_idx`), a plan that does not depend
+# on statistics of rows inserted a moment ago in this transaction.
 def _lease(at: str) -> str:
+    covered_until = COVERED_UNTIL_SQL.format(a="a")
     return f"""LEFT JOIN LATERAL (
-        SELECT v.id AS session_id, v.campaign_id, v.keyword_id, count(*) OVER () AS leases
+        SELECT v.id AS session_id, v.campaign_id, v.keyword_id,
+            count(*) OVER (PARTITION BY a.ends_at > {at}) AS leases
         FROM attribution_numberassignment a
         JOIN attribution_visitorsession v ON v.id = a.session_id
         WHERE n.kind = '{TrackingNumber.Kind.POOL}' AND a.number_id = n.id
-            AND tstzrange(a.starts_at, a.ends_at, '[)') @> {at}
-        ORDER BY v.last_seen_at DESC, v.id DESC
+            AND tstzrange(a.starts_at, {covered_until}, '[)') @> {at}
+        ORDER BY a.ends_at > {at} DESC, v.last_seen_at DESC, v.id DESC
         LIMIT 1
     ) l ON true"""
 

@@ -238,6 +238,7 @@ class NumberPoolAdmin(AccountScopedAdmin):
         "keyword",
         "name",
         "idle_timeout_seconds",
+        "grace_seconds",
         "is_default",
         "active",
     ]

@@ -242,6 +242,14 @@ class NumberPool(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     idle_timeout_seconds = models.PositiveIntegerField(default=1800)
+    # After a session goes idle its lease keeps covering calls for this long, until the number
+    # is handed to another session: a visitor who calls some minutes after leaving is still
+    # joined to their visit. Free-longest-first hands such a number out last.
+    grace_seconds = models.PositiveIntegerField(
+        default=1800,
+        help_text="How long after a session ends its number still attributes calls to it, "
+        "unless the number is handed out again first (0: not at all).",
+    )
     is_default = models.BooleanField(
         default=False, help_text="Serves traffic that matches no campaign."
     )
@@ -273,6 +281,7 @@ class NumberPool(models.Model):
                 condition=Q(idle_timeout_seconds__gte=60, idle_timeout_seconds__lte=86400),
                 name="pool_idle_timeout_range",
             ),
+            models.CheckConstraint(condition=Q(grace_seconds__lte=86400), name="pool_grace_range"),
         ]
 
     def __str__(self) -> str:

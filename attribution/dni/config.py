@@ -21,6 +21,7 @@ class PoolRef:
     id: int
     campaign_id: int
     idle_timeout_seconds: int
+    grace_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _load(account: Account) -> AccountConfig:
     ]
     pools, default_pool = {}, None
     for pool in NumberPool.objects.filter(account=account, active=True).order_by("id"):
-        ref = PoolRef(pool.id, pool.campaign_id, pool.idle_timeout_seconds)
+        ref = PoolRef(pool.id, pool.campaign_id, pool.idle_timeout_seconds, pool.grace_seconds)
         pools[(pool.campaign_id, pool.keyword_id)] = ref
         if pool.is_default:
             default_pool = ref

@@ -45,10 +45,18 @@ picked AS (
     UPDATE campaigns_trackingnumber n SET lease_ends_at = %(ends)s
     FROM picked WHERE n.id = picked.id
     RETURNING n.id, n.e164
+), graced AS (
+    -- The number's earlier holders stop attributing calls now that someone else shows it.
+    UPDATE attribution_numberassignment a SET grace_ends_at = %(now)s
+    FROM picked WHERE a.number_id = picked.id
+        AND tstzrange(a.starts_at, COALESCE(a.grace_ends_at, a.ends_at), '[)') @> %(now)s
+        AND a.ends_at <= %(now)s
 ), assigned AS (
     INSERT INTO attribution_numberassignment
-        (account_id, number_id, pool_id, session_id, starts_at, ends_at, overflow, released)
-    SELECT %(account)s, id, %(pool)s, {session}, %(now)s, %(ends)s, false, false FROM leased
+        (account_id, number_id, pool_id, session_id, starts_at, ends_at, grace_ends_at,
+         overflow, released)
+    SELECT %(account)s, id, %(pool)s, {session}, %(now)s, %(ends)s, %(grace_ends)s, false, false
+    FROM leased
     RETURNING number_id
 )
 SELECT leased.id, leased.e164 FROM leased JOIN assigned ON assigned.number_id = leased.id
@@ -74,8 +82,10 @@ WITH picked AS (
     RETURNING n.id, n.e164
 ), assigned AS (
     INSERT INTO attribution_numberassignment
-        (account_id, number_id, pool_id, session_id, starts_at, ends_at, overflow, released)
-    SELECT %(account)s, id, %(pool)s, %(session)s, %(now)s, %(ends)s, true, false FROM leased
+        (account_id, number_id, pool_id, session_id, starts_at, ends_at, grace_ends_at,
+         overflow, released)
+    SELECT %(account)s, id, %(pool)s, %(session)s, %(now)s, %(ends)s, %(grace_ends)s, true, false
+    FROM leased
     RETURNING number_id
 ), counted AS (
     INSERT INTO attribution_poolexhaustion (account_id, pool_id, hour, count)
@@ -94,7 +104,8 @@ WITH renewed AS (
     WHERE id = %(session)s AND account_id = %(account)s AND expires_at > %(now)s
     RETURNING id, visitor_id, campaign_id, expires_at
 ), lease AS (
-    UPDATE attribution_numberassignment a SET ends_at = renewed.expires_at
+    UPDATE attribution_numberassignment a SET ends_at = renewed.expires_at,
+        grace_ends_at = renewed.expires_at + (a.grace_ends_at - a.ends_at)
     FROM renewed WHERE a.session_id = renewed.id AND a.ends_at > %(now)s
     RETURNING a.number_id, renewed.expires_at
 ), numbered AS (
@@ -227,6 +238,7 @@ def _lease_params(config: AccountConfig, pool: PoolRef, session_id, now: datetim
         "session": session_id,
         "now": now,
         "ends": now + timedelta(seconds=pool.idle_timeout_seconds),
+        "grace_ends": now + timedelta(seconds=pool.idle_timeout_seconds + pool.grace_seconds),
         "hour": now.astimezone(UTC).replace(minute=0, second=0, microsecond=0),
     }
 

@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, Ra
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Func, Q
+from django.db.models.functions import Coalesce
 
 
 class TsTzRange(Func):
@@ -84,12 +85,22 @@ class VisitorSession(models.Model):
         return f"{self.visitor_id} @ {self.started_at:%Y-%m-%d %H:%M}"
 
 
+# Until when a lease attributes calls: its grace end, else its end.
+COVERED_UNTIL = Coalesce("grace_ends_at", "ends_at")
+# The same as SQL, for the hand-written statements (calls/backfill_sql.py, dni/leases.py).
+COVERED_UNTIL_SQL = "COALESCE({a}.grace_ends_at, {a}.ends_at)"
+
+
 class NumberAssignment(models.Model):
     """A lease of one pool number to one session over [starts_at, ends_at).
 
     PostgreSQL refuses two overlapping non-overflow leases of one number (the exclusion
     constraint below), so no allocation race can hand a number to two live sessions. Overflow
-    leases — shared because the pool was exhausted — are exempt by design and flagged."""
+    leases — shared because the pool was exhausted — are exempt by design and flagged.
+
+    A lease covers calls over [starts_at, grace_ends_at): past its end, for the pool's grace,
+    until the number is handed to another session (the allocation cuts the grace short then).
+    `grace_ends_at` NULL means no grace (leases written in bulk)."""
 
     account = models.ForeignKey(
         "campaigns.Account", on_delete=models.CASCADE, related_name="assignments"
@@ -105,6 +116,7 @@ class NumberAssignment(models.Model):
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    grace_ends_at = models.DateTimeField(null=True, blank=True)
     overflow = models.BooleanField(default=False)
     # Set by the periodic sweep once the lease is over; bookkeeping only (liveness is ends_at).
     released = models.BooleanField(default=False)
@@ -122,16 +134,20 @@ class NumberAssignment(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="assignment_positive_span"
             ),
+            models.CheckConstraint(
+                condition=Q(grace_ends_at__isnull=True) | Q(grace_ends_at__gte=models.F("ends_at")),
+                name="assignment_grace_after_end",
+            ),
         ]
         indexes = [
             models.Index(fields=["number", "starts_at"], name="assignment_number_start_idx"),
-            # "Which leases of this number covered instant t" (attributing a call), overflow
-            # leases included: the exclusion constraint's index leaves those out, and a btree
-            # on (number, starts_at) walks the number's whole history before t.
+            # "Which leases of this number covered instant t" (attributing a call), grace and
+            # overflow leases included: the exclusion constraint's index leaves those out, and
+            # a btree on (number, starts_at) walks the number's whole history before t.
             GistIndex(
                 models.F("number"),
-                TsTzRange("starts_at", "ends_at", RangeBoundary()),
-                name="assignment_number_span_idx",
+                TsTzRange("starts_at", COVERED_UNTIL, RangeBoundary()),
+                name="assignment_number_cover_idx",
             ),
             models.Index(fields=["pool", "ends_at"], name="assignment_pool_end_idx"),
             models.Index(fields=["session", "ends_at"], name="assignment_session_end_idx"),

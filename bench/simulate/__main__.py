@@ -25,6 +25,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--call-share", type=float, default=0.10)
     parser.add_argument("--idle", type=int, nargs="+", default=list(sweep.IDLE_MINUTES))
     parser.add_argument("--sizes", type=float, nargs="+", default=list(sweep.SIZE_FACTORS))
+    parser.add_argument(
+        "--grace", type=int, nargs="+", default=list(sweep.GRACE_MINUTES), help="minutes"
+    )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args(argv)
@@ -49,13 +52,20 @@ def main(argv: list[str]) -> None:
 
     def progress(row: sweep.Row) -> None:
         print(
-            f"  idle {row.idle_minutes:>2} min, pool {row.size_factor:g}× ({row.numbers} numbers):"
+            f"  grace {row.grace_minutes:>2} min, idle {row.idle_minutes:>2} min, "
+            f"pool {row.size_factor:g}× ({row.numbers} numbers):"
             f" {row.right_session:.2%} right session of {row.calls} calls ({row.seconds:.0f} s)",
             flush=True,
         )
 
     rows = sweep.sweep(
-        market, args.seed, args.idle, args.sizes, workers=args.workers, on_row=progress
+        market,
+        args.seed,
+        args.idle,
+        args.sizes,
+        workers=args.workers,
+        graces=args.grace,
+        on_row=progress,
     )
     elapsed = time.perf_counter() - began
     header.append(

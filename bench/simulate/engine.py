@@ -45,7 +45,9 @@ class Outcome:
     measured_sizes: dict[str, int | None]  # attribution.dni.sizing's figures after the run
 
 
-def make_account(market: Market, *, idle_seconds: int, sizes: dict[str, int]) -> Account:
+def make_account(
+    market: Market, *, idle_seconds: int, sizes: dict[str, int], grace_seconds: int = 1800
+) -> Account:
     """A fresh account with the market's campaigns and keywords, one pool per campaign of
     `sizes[campaign name]` numbers (the default pool serves unmatched traffic)."""
     account = services.create_account(
@@ -70,6 +72,7 @@ def make_account(market: Market, *, idle_seconds: int, sizes: dict[str, int]) ->
             name=spec.name,
             is_default=spec.default_pool,
             idle_timeout_seconds=idle_seconds,
+            grace_seconds=grace_seconds,
         )
         numbers += [
             TrackingNumber(account=account, campaign=campaign, pool=pool, kind="pool")
@@ -185,13 +188,22 @@ class Replay:
         }
 
 
-def simulate(market: Market, plan: traffic.Plan, *, idle_seconds: int, sizes: dict[str, int]):
+def simulate(
+    market: Market,
+    plan: traffic.Plan,
+    *,
+    idle_seconds: int,
+    sizes: dict[str, int],
+    grace_seconds: int = 1800,
+):
     """One configuration on a fresh account: (Outcome, seconds taken)."""
     began = time.perf_counter()
     with connection.cursor() as cursor:
         # Every lease statement commits on its own, as in production; waiting for each commit
         # to reach the disk would make the run 5x slower and change no figure. This session only.
         cursor.execute("SET synchronous_commit TO off")
-    account = make_account(market, idle_seconds=idle_seconds, sizes=sizes)
+    account = make_account(
+        market, idle_seconds=idle_seconds, sizes=sizes, grace_seconds=grace_seconds
+    )
     outcome = Replay(market, plan, account).run()
     return outcome, time.perf_counter() - began

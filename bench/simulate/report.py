@@ -8,6 +8,7 @@ from bench.simulate.sweep import Row
 
 GOAL = 0.99  # issue 8: share of calls joined to the right session at the recommended size
 COLUMNS = (
+    "grace",
     "idle timeout",
     "pool (× rec.)",
     "numbers",
@@ -26,6 +27,7 @@ def _pct(share: float) -> str:
 
 def cells(row: Row) -> list[str]:
     return [
+        f"{row.grace_minutes} min",
         f"{row.idle_minutes} min",
         f"{row.size_factor:g}×",
         f"{row.numbers} / {row.recommended}",
@@ -54,21 +56,19 @@ def markdown_table(rows: list[Row]) -> str:
 
 def causes_table(rows: list[Row]) -> str:
     """Wrong joins by cause, in calls, per configuration (markdown)."""
-    head = ["idle timeout", "pool (× rec.)", "wrong", *CAUSES]
+    head = ["grace", "idle timeout", "pool (× rec.)", "wrong", *CAUSES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for row in rows:
         wrong = sum(row.causes.values())
         counts = [str(row.causes.get(cause, 0)) for cause in CAUSES]
-        lines.append(
-            f"| {row.idle_minutes} min | {row.size_factor:g}× | {wrong} | "
-            + " | ".join(counts)
-            + " |"
-        )
+        config = f"{row.grace_minutes} min | {row.idle_minutes} min | {row.size_factor:g}×"
+        lines.append(f"| {config} | {wrong} | " + " | ".join(counts) + " |")
     return "\n".join(lines)
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
     fields = [
+        "grace_minutes",
         "idle_minutes",
         "size_factor",
         "numbers",
@@ -101,11 +101,17 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    for idle in sorted({row.idle_minutes for row in rows}):
-        mine = sorted((r for r in rows if r.idle_minutes == idle), key=lambda r: r.size_factor)
+    graces = sorted({row.grace_minutes for row in rows})
+    for grace, idle in sorted({(row.grace_minutes, row.idle_minutes) for row in rows}):
+        mine = sorted(
+            (r for r in rows if (r.grace_minutes, r.idle_minutes) == (grace, idle)),
+            key=lambda r: r.size_factor,
+        )
         factors = [r.size_factor for r in mine]
-        left.plot(factors, [100 * r.right_session for r in mine], "o-", label=f"{idle} min idle")
-        right.plot(factors, [100 * r.exhaustion for r in mine], "o-", label=f"{idle} min idle")
+        label = f"{idle} min idle" + (f", {grace} min grace" if len(graces) > 1 else "")
+        style = "o--" if grace == 0 and len(graces) > 1 else "o-"
+        left.plot(factors, [100 * r.right_session for r in mine], style, label=label)
+        right.plot(factors, [100 * r.exhaustion for r in mine], style, label=label)
     left.axhline(100 * GOAL, color="grey", linestyle="--", linewidth=1, label="goal 99%")
     left.set_ylabel("calls joined to the right session (%)")
     right.set_ylabel("sessions that found the pool exhausted (%)")

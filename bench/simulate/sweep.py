@@ -15,6 +15,7 @@ from bench.simulate.market import Market
 
 SIZE_FACTORS = (2.0, 1.5, 1.0, 0.5, 0.25)  # × the Erlang B recommendation
 IDLE_MINUTES = (10, 20, 30, 60)
+GRACE_MINUTES = (30,)  # the pools' default grace (NumberPool.grace_seconds)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Row:
 
     idle_minutes: int
     size_factor: float
+    grace_minutes: int
     numbers: int
     recommended: int
     calls: int
@@ -42,7 +44,7 @@ def pool_sizes(recommended: dict[str, int], factor: float) -> dict[str, int]:
     return {name: max(1, round(size * factor)) for name, size in recommended.items()}
 
 
-def run_one(market: Market, seed: int, idle_minutes: int, factor: float) -> Row:
+def run_one(market: Market, seed: int, idle_minutes: int, factor: float, grace_minutes: int) -> Row:
     """One configuration, in this process. The plan is rebuilt from the seed (cheaper than
     shipping it between processes, and identical by construction)."""
     from bench.simulate import engine  # needs Django set up (the worker's initializer)
@@ -50,11 +52,18 @@ def run_one(market: Market, seed: int, idle_minutes: int, factor: float) -> Row:
     plan = traffic.plan(market, seed)
     recommended = traffic.recommended_sizes(market, plan, idle_minutes * 60)
     sizes = pool_sizes(recommended, factor)
-    outcome, seconds = engine.simulate(market, plan, idle_seconds=idle_minutes * 60, sizes=sizes)
+    outcome, seconds = engine.simulate(
+        market,
+        plan,
+        idle_seconds=idle_minutes * 60,
+        sizes=sizes,
+        grace_seconds=grace_minutes * 60,
+    )
     score = scoring.score(outcome.facts)
     return Row(
         idle_minutes=idle_minutes,
         size_factor=factor,
+        grace_minutes=grace_minutes,
         numbers=sum(sizes.values()),
         recommended=sum(recommended.values()),
         calls=score.calls,
@@ -80,20 +89,22 @@ def setup_django() -> None:
     logging.getLogger("celery").setLevel(logging.WARNING)
 
 
-def sweep(market: Market, seed: int, idles, factors, *, workers: int, on_row=None) -> list[Row]:
-    """Every (idle timeout, size factor) configuration; rows in sweep order."""
-    configs = [(idle, factor) for idle in idles for factor in factors]
+def sweep(
+    market: Market, seed: int, idles, factors, *, workers: int, graces=GRACE_MINUTES, on_row=None
+) -> list[Row]:
+    """Every (grace, idle timeout, size factor) configuration; rows in sweep order."""
+    configs = [(idle, factor, grace) for grace in graces for idle in idles for factor in factors]
     if workers <= 1:
         rows = []
-        for idle, factor in configs:
-            rows.append(run_one(market, seed, idle, factor))
+        for idle, factor, grace in configs:
+            rows.append(run_one(market, seed, idle, factor, grace))
             if on_row:
                 on_row(rows[-1])
         return rows
     # spawn, not fork: a forked child would share the parent's database connections.
     context = get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=setup_django) as pool:
-        futures = [pool.submit(run_one, market, seed, idle, factor) for idle, factor in configs]
+        futures = [pool.submit(run_one, market, seed, *config) for config in configs]
         rows = []
         for future in futures:
             rows.append(future.result())

@@ -150,6 +150,7 @@ class PoolSerializer(StrictModelSerializer):
             "keyword",
             "name",
             "idle_timeout_seconds",
+            "grace_seconds",
             "is_default",
             "active",
             "numbers",
@@ -157,7 +158,10 @@ class PoolSerializer(StrictModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", *SIZING_FIELDS, "created_at"]
-        extra_kwargs = {"idle_timeout_seconds": {"min_value": 60, "max_value": 86400}}
+        extra_kwargs = {
+            "idle_timeout_seconds": {"min_value": 60, "max_value": 86400},
+            "grace_seconds": {"min_value": 0, "max_value": 86400},
+        }
         validators = []
 
     def get_numbers(self, pool) -> list[str]:

@@ -279,12 +279,17 @@ def lease_history(account, other_account):
     pool = PoolFactory(campaign=search)
     hour = dt.timedelta(hours=1)
 
-    def lease(number, *, starts, ends, seen, overflow=False, **session):
+    def lease(number, *, starts, ends, seen, overflow=False, grace=None, **session):
         visit = SessionFactory(
             account=account, started_at=T + starts, last_seen_at=T + seen, **session
         )
         AssignmentFactory(
-            number=number, session=visit, starts_at=T + starts, ends_at=T + ends, overflow=overflow
+            number=number,
+            session=visit,
+            starts_at=T + starts,
+            ends_at=T + ends,
+            grace_ends_at=None if grace is None else T + grace,
+            overflow=overflow,
         )
         return visit
 
@@ -295,6 +300,12 @@ def lease_history(account, other_account):
     lease(tie, starts=-hour, ends=hour, seen=-hour / 2)  # both last seen at once
     lease(tie, starts=-hour / 2, ends=hour, seen=-hour / 2, overflow=True)
     lease(bare, starts=-hour, ends=hour, seen=-hour)  # a session matched to no campaign
+    graced, handed = PoolNumberFactory(pool=pool), PoolNumberFactory(pool=pool)
+    # Idle since -1h30, its grace runs to +1h: calls in between are still its.
+    lease(graced, starts=-2 * hour, ends=-hour / 2, seen=-2 * hour, grace=hour, campaign=search)
+    # Handed to another session at -30 min, which cut the first one's grace short there.
+    lease(handed, starts=-2 * hour, ends=-hour, seen=-2 * hour, grace=-hour / 2)
+    lease(handed, starts=-hour / 2, ends=hour, seen=-hour / 2, grace=2 * hour, keyword=keyword)
     foreign = StaticNumberFactory(campaign=CampaignFactory(account=other_account))
     return {
         "exact": exact.e164,
@@ -302,6 +313,8 @@ def lease_history(account, other_account):
         "tie": tie.e164,
         "bare": bare.e164,
         "foreign": foreign.e164,
+        "graced": graced.e164,
+        "handed": handed.e164,
     }
 
 
@@ -321,6 +334,10 @@ def attribution_rows(numbers) -> list[dict]:
         ("bare", numbers["bare"], "now"),
         ("not-ours", "+16465559876", "now"),
         ("other-account", numbers["foreign"], "now"),
+        ("in-grace", numbers["graced"], "now"),
+        ("after-grace", numbers["graced"], "after"),
+        ("grace-before-handing", numbers["handed"], "early"),
+        ("handed-on", numbers["handed"], "now"),
     ]
     return [
         row(name, tracking_number=e164, started_at=at[when].isoformat())
@@ -345,6 +362,10 @@ def test_set_based_attribution_equals_services_attribute(
         "bare": "exact",
         "not-ours": "none",
         "other-account": "none",
+        "in-grace": "exact",
+        "after-grace": "source",
+        "grace-before-handing": "exact",
+        "handed-on": "exact",
     }
     for call in calls:
         link = services.attribute(number=call.tracking_number, at=call.started_at)
