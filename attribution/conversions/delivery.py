@@ -47,6 +47,7 @@ RECORD = f"""
 UPDATE {TABLE} AS c
    SET status = v.status, next_attempt_at = v.next_attempt_at,
        last_error_code = v.code, last_error_message = v.message,
+       skip_reason = CASE WHEN v.status = 'skipped' THEN v.message ELSE c.skip_reason END,
        sent_at = COALESCE(c.sent_at, v.sent_at), updated_at = %(now)s
   FROM (SELECT * FROM unnest(%(ids)s::bigint[], %(attempts)s::int[], %(statuses)s::text[],
                              %(next)s::timestamptz[], %(codes)s::text[], %(messages)s::text[],
@@ -149,8 +150,9 @@ def _send(module, target, claimed: list[Claimed], http: Http, drained: Drained) 
 def record(
     *, claimed: list[Claimed], results: list[Result], now: dt.datetime | None = None
 ) -> None:
-    """Write each claimed row's fate: accepted/sent/rejected as the platform said; retry with
-    backoff (the platform's wait when it named one), or dead once attempts run out."""
+    """Write each claimed row's fate: accepted/sent/rejected as the platform said, skipped with
+    the reason when it can never be sent; retry with backoff (the platform's wait when it named
+    one), or dead once attempts run out."""
     now = now or timezone.now()
     columns = {
         "ids": [],

@@ -178,3 +178,21 @@ def test_a_claim_reads_its_rows_off_the_due_index_without_sorting_the_backlog(ac
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "conversion_due_idx" in plan
     assert "Sort" not in plan
+
+
+def test_an_event_past_metas_seven_days_is_skipped_with_the_reason_and_not_sent(account):
+    with Receiver() as server:
+        meta = make_destination(account, "meta", base=server.base)
+        [old, fresh] = pending_rows(account, meta, 2)
+        stale = dict(old.payload, event_time=int(timezone.now().timestamp()) - 8 * 86400)
+        Conversion.objects.filter(pk=old.pk).update(payload=stale)
+        delivery.drain(destination_id=meta.pk)
+        old.refresh_from_db()
+        assert (old.status, old.skip_reason, old.next_attempt_at) == (
+            "skipped",
+            "Meta takes events up to 7 days old",
+            None,
+        )
+        [(_, body, _)] = server.requests
+        assert [event["event_id"] for event in body["data"]] == [fresh.dedup_key]
+        assert statuses(meta) == ["skipped", "accepted"]

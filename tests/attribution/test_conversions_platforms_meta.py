@@ -129,7 +129,7 @@ def test_an_event_older_than_seven_days_is_rejected_without_being_sent(server):
     stale = event(0, occurred_at=OCCURRED - dt.timedelta(days=7, minutes=1))
     results = meta.send(meta_target(server), [stale, event(1)], http())
     assert results == [
-        base.Result("rejected", "EVENT_TOO_OLD", "Meta takes events up to 7 days old"),
+        base.Result("skipped", "EVENT_TOO_OLD", "Meta takes events up to 7 days old"),
         base.Result("accepted"),
     ]
     assert [e["event_id"] for e in server.requests[0].json()["data"]] == ["cv-1"]

@@ -120,7 +120,7 @@ class Skip:
     reason: str
 
 
-ResultStatus = Literal["accepted", "sent", "rejected", "retry"]
+ResultStatus = Literal["accepted", "sent", "rejected", "retry", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,8 @@ class Result:
     accepted: the platform took it (or already had it: `*_ALREADY_EXISTS` counts as accepted);
     sent: taken for asynchronous processing, no per-item verdict (Data Manager);
     rejected: a permanent error, `code` and `message` from the platform;
+    skipped: never sent and never will be (outside a window only known at send time, e.g.
+    Meta's 7 days), `message` the reason;
     retry: try again later; `retry_after` seconds when the platform named a wait (429
     Retry-After, Google's TOO_RECENT_* six hours), else the outbox backs off exponentially."""
 

@@ -96,7 +96,7 @@ def send(target: base.Target, items: list[dict], http: base.Http) -> list[base.R
     for index, item in enumerate(items):
         if int(item["event_time"]) < oldest:
             results[index] = base.Result(
-                "rejected", "EVENT_TOO_OLD", "Meta takes events up to 7 days old"
+                "skipped", "EVENT_TOO_OLD", "Meta takes events up to 7 days old"
             )
         else:
             fresh.append(index)
