@@ -159,13 +159,7 @@ def _send_one(target: base.Target, items: list[dict], http: base.Http) -> list[b
             headers["login-customer-id"] = _digits(target.config["login_customer_id"])
         return http.post(url, json=body, headers=headers)
 
-    try:
-        response = oauth.call(target, http, oauth.GOOGLE, request)
-    except oauth.AuthError as exc:
-        return base.all_items(len(items), exc.result)
-    except httpx.TransportError as exc:
-        return base.all_items(len(items), base.transport_failure(exc))
-    return interpret(target, response, len(items))
+    return oauth.results(target, http, oauth.GOOGLE, request, interpret, len(items))
 
 
 def interpret(target: base.Target, response: httpx.Response, n: int) -> list[base.Result]:

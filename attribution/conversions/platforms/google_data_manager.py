@@ -129,13 +129,7 @@ def _send_one(target: base.Target, items: list[dict], http: base.Http) -> list[b
     def request(token: str) -> httpx.Response:
         return http.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
 
-    try:
-        response = oauth.call(target, http, oauth.GOOGLE, request)
-    except oauth.AuthError as exc:
-        return base.all_items(len(items), exc.result)
-    except httpx.TransportError as exc:
-        return base.all_items(len(items), base.transport_failure(exc))
-    return interpret(target, response, len(items))
+    return oauth.results(target, http, oauth.GOOGLE, request, interpret, len(items))
 
 
 def interpret(target: base.Target, response: httpx.Response, n: int) -> list[base.Result]:

@@ -165,13 +165,9 @@ def _send_one(target: base.Target, items: list[dict], http: base.Http) -> list[b
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": operation},
         )
 
-    try:
-        response = oauth.call(target, http, oauth.MICROSOFT, request, unauthorized=_auth_fault)
-    except oauth.AuthError as exc:
-        return base.all_items(len(items), exc.result)
-    except httpx.TransportError as exc:
-        return base.all_items(len(items), base.transport_failure(exc))
-    return interpret(target, response, len(items))
+    return oauth.results(
+        target, http, oauth.MICROSOFT, request, interpret, len(items), unauthorized=_auth_fault
+    )
 
 
 ACCEPTED = base.Result("accepted")

@@ -147,6 +147,26 @@ def call(
     return response
 
 
+def results(
+    target: base.Target,
+    http: base.Http,
+    provider: Provider,
+    request: Callable[[str], httpx.Response],
+    interpret: Callable[[base.Target, httpx.Response, int], list[base.Result]],
+    n: int,
+    unauthorized: Callable[[httpx.Response], bool] = lambda r: r.status_code == 401,
+) -> list[base.Result]:
+    """`call`, then the platform's `interpret` of the answer for its `n` items; no token, or a
+    transport failure, is the same result for every item."""
+    try:
+        response = call(target, http, provider, request, unauthorized)
+    except AuthError as exc:
+        return base.all_items(n, exc.result)
+    except httpx.TransportError as exc:
+        return base.all_items(n, base.transport_failure(exc))
+    return interpret(target, response, n)
+
+
 def _tokens(target: base.Target) -> base.TokenStore:
     # A target without a cache (a one-off send) still works; the token just is not kept.
     return target.tokens if target.tokens is not None else base.TokenStore()
