@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from attribution import selectors as attribution_selectors
-from attribution.conversions.services import enqueue_for_calls
+from attribution.conversions.services import enqueue_for_calls, follow_spam_marks
 from attribution.credits.tasks import recompute_account_credits_task, recompute_credits_task
 from attribution.outcomes.matching import match_waiting_outcomes
 from calls import rules
@@ -327,12 +327,15 @@ def _mark_bursts(*, account: Account, caller: str, calls: list[Call]) -> None:
 def update_call(*, account: Account, call: Call, **fields) -> Call:
     """A user's or integrator's change: `spam` (their word beats the automatic rule, both
     ways) and `agent`."""
+    spam_changed = "spam" in fields and fields["spam"] != call.spam
     if "spam" in fields:
         call.spam = fields.pop("spam")
         call.spam_reason = SpamReason.USER if call.spam else SpamReason.CLEARED
     for name, value in fields.items():
         setattr(call, name, value)
     call.save()
+    if spam_changed:
+        follow_spam_marks(account=account, call_ids=[call.pk])
     return call
 
 
@@ -342,16 +345,22 @@ def block_number(*, account: Account, e164: str, reason: str = "") -> tuple[Bloc
     blocked, created = BlockedNumber.objects.get_or_create(
         account=account, e164=e164, defaults={"reason": reason}
     )
-    Call.objects.filter(account=account, caller_e164=e164).filter(
+    marked = Call.objects.filter(account=account, caller_e164=e164).filter(
         Q(spam_reason="") | Q(spam_reason=SpamReason.AUTO)
-    ).update(spam=True, spam_reason=SpamReason.BLOCKLIST)
+    )
+    ids = list(marked.values_list("pk", flat=True))
+    marked.update(spam=True, spam_reason=SpamReason.BLOCKLIST)
+    follow_spam_marks(account=account, call_ids=ids)
     return blocked, created
 
 
 @transaction.atomic
 def unblock_number(*, account: Account, blocked: BlockedNumber) -> None:
     """Remove a caller from the blocklist; calls spam only because of it are counted again."""
-    Call.objects.filter(
+    cleared = Call.objects.filter(
         account=account, caller_e164=blocked.e164, spam_reason=SpamReason.BLOCKLIST
-    ).update(spam=False, spam_reason="")
+    )
+    ids = list(cleared.values_list("pk", flat=True))
+    cleared.update(spam=False, spam_reason="")
+    follow_spam_marks(account=account, call_ids=ids)
     blocked.delete()

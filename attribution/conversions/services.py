@@ -84,6 +84,31 @@ def enqueue_for_calls(*, account: Account, call_ids: Iterable[int]) -> int:
     return _apply(account, plans, existing, subject="call")
 
 
+@transaction.atomic(savepoint=False)
+def follow_spam_marks(*, account: Account, call_ids: Iterable[int]) -> int:
+    """After calls were marked or unmarked spam: an unsent answered-call row of a call now spam
+    is skipped (spam is left out of every figure, and a spammer's call is no conversion); one of
+    a call cleared again is built afresh. Returns the rows changed."""
+    ids = sorted(set(call_ids))
+    if not ids:
+        return 0
+    skipped = Conversion.objects.filter(
+        account=account,
+        call_id__in=ids,
+        call__spam=True,
+        outcome__isnull=True,
+        status__in=(S.PENDING, S.RETRY),
+    ).update(
+        status=S.SKIPPED,
+        next_attempt_at=None,
+        skip_reason="The call was marked spam before this conversion was sent.",
+    )
+    cleared = Call.objects.filter(account=account, pk__in=ids, spam=False).values_list(
+        "pk", flat=True
+    )
+    return skipped + enqueue_for_calls(account=account, call_ids=list(cleared))
+
+
 def _existing(rows) -> dict[tuple[int, str], Conversion]:
     locked = rows.select_for_update().order_by("pk")
     return {(row.destination_id, row.dedup_key): row for row in locked}

@@ -222,3 +222,28 @@ def test_a_call_that_grows_past_the_threshold_becomes_a_conversion_once(account)
     record_calls(account=account, items=[call_input("c1", talk=200)])
     record_calls(account=account, items=[call_input("c1", talk=300)])
     assert len(rows()) == 1
+
+
+def test_a_call_marked_spam_before_its_conversion_was_sent_is_skipped_and_back_when_cleared(
+    api, account
+):
+    make_destination(account, "meta", rules=[answered_rule(60, action="Contact")])
+    record_calls(account=account, items=[call_input("c1", talk=90)])
+    call = account.calls.get()
+    assert api.patch(f"/api/v1/calls/{call.pk}/", {"spam": True}).status_code == 200
+    [row] = rows()
+    assert (row.status, row.skip_reason) == (
+        "skipped",
+        "The call was marked spam before this conversion was sent.",
+    )
+    assert api.patch(f"/api/v1/calls/{call.pk}/", {"spam": False}).status_code == 200
+    [row] = rows()
+    assert (row.status, row.skip_reason) == ("pending", "")
+
+
+def test_blocking_a_caller_skips_their_unsent_call_conversions(api, account):
+    make_destination(account, "meta", rules=[answered_rule(60, action="Contact")])
+    record_calls(account=account, items=[call_input("c1", talk=90, caller="+14155550123")])
+    assert api.post("/api/v1/blocklist/", {"e164": "+14155550123"}).status_code == 201
+    [row] = rows()
+    assert row.status == "skipped"
