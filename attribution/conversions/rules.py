@@ -27,6 +27,11 @@ def restatement_key(base: str, version: int) -> str:
     return f"{base}-v{version}"
 
 
+def retraction_key(base: str) -> str:
+    """The key of the withdrawal of a conversion already sent (its deal was lost)."""
+    return f"{base}-x"
+
+
 def rule_value(
     *, value_rule: str, fixed_value: Decimal | None, outcome_value: Decimal | None
 ) -> Decimal | None:

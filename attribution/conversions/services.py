@@ -51,13 +51,16 @@ def enqueue_for_outcomes(*, account: Account, outcome_ids: Iterable[int]) -> int
         .select_related("call__session", "call__campaign", "call__keyword")
         .order_by("pk")
     )
-    existing = _existing(Conversion.objects.filter(outcome_id__in=ids))
+    existing = _existing(
+        Conversion.objects.filter(outcome_id__in=ids).select_related("rule", "destination")
+    )
     plans = []
     for outcome in outcomes:
         for rule in wanted.get(outcome.stage, []):
             plans.append((facts.for_outcome(account=account, outcome=outcome, rule=rule), rule))
         if outcome.stage == OutcomeStage.LOST:
             _skip_lost_wins(existing, outcome)
+            plans += _retractions(account, existing, outcome)
     return _apply(account, plans, existing, subject="outcome")
 
 
@@ -110,7 +113,7 @@ def follow_spam_marks(*, account: Account, call_ids: Iterable[int]) -> int:
 
 
 def _existing(rows) -> dict[tuple[int, str], Conversion]:
-    locked = rows.select_for_update().order_by("pk")
+    locked = rows.select_for_update(of=("self",)).order_by("pk")
     return {(row.destination_id, row.dedup_key): row for row in locked}
 
 
@@ -121,6 +124,31 @@ def _skip_lost_wins(existing: dict, outcome: Outcome) -> None:
             row.status, row.next_attempt_at = S.SKIPPED, None
             row.skip_reason = "The deal was lost before this conversion was sent."
             row.save(update_fields=["status", "next_attempt_at", "skip_reason", "updated_at"])
+
+
+def _retractions(account: Account, existing: dict, outcome: Outcome) -> list:
+    """A deal lost after its win was delivered: the win is withdrawn where the platform takes a
+    retraction (Google Ads RETRACTION, Microsoft Retract, a webhook's `conversion.retracted`),
+    as one more row keyed `<win's key>-x`, in the same transaction."""
+    plans = []
+    for row in list(existing.values()):
+        delivered_win = row.trigger == OutcomeStage.WON and row.status in DELIVERED
+        if row.outcome_id != outcome.pk or not delivered_win or row.restatement:
+            continue
+        if row.rule is None or not adapter(row.destination.kind).SUPPORTS_RESTATEMENT:
+            continue
+        fact = facts.for_outcome(account=account, outcome=outcome, rule=row.rule)
+        withdrawn = replace(
+            fact,
+            dedup_key=rules.retraction_key(row.dedup_key),
+            restatement=True,
+            retraction=True,
+            restates=row.dedup_key,
+            occurred_at=row.occurred_at,
+            value=None,
+        )
+        plans.append((withdrawn, row.rule))
+    return plans
 
 
 def _apply(account: Account, plans, existing: dict, *, subject: str) -> int:
@@ -134,7 +162,7 @@ def _apply(account: Account, plans, existing: dict, *, subject: str) -> int:
         elif row.status in UNSENT and row.status != S.REJECTED:
             if _rebuild(row, rule, fact, target, now):
                 changed.append(row)
-        elif row.status in DELIVERED and row.value != fact.value:
+        elif row.status in DELIVERED and row.value != fact.value and not fact.retraction:
             restated = _restatement(account, rule, fact, target, existing, now)
             if restated is not None:
                 new.append(restated)

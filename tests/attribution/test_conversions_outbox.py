@@ -247,3 +247,31 @@ def test_blocking_a_caller_skips_their_unsent_call_conversions(api, account):
     assert api.post("/api/v1/blocklist/", {"e164": "+14155550123"}).status_code == 201
     [row] = rows()
     assert row.status == "skipped"
+
+
+def test_a_deal_lost_after_its_win_was_delivered_is_retracted_where_the_platform_takes_it(
+    api, account
+):
+    google = make_destination(account, "google_ads", rules=[won_rule("987654321")])
+    microsoft = make_destination(account, "microsoft_ads", rules=[won_rule("Phone sale")])
+    hook = make_destination(account, "webhook", rules=[won_rule("deal.won")])
+    meta = make_destination(account, "meta")
+    assert api.post("/api/v1/outcomes/", deal()).status_code == 201
+    Conversion.objects.update(status="accepted", sent_at=NOW)
+    later = (NOW + dt.timedelta(minutes=5)).isoformat()
+    assert api.post("/api/v1/outcomes/", deal(stage="lost", occurred_at=later)).status_code == 200
+    [won, withdrawn] = rows(destination=google)
+    assert withdrawn.dedup_key == f"{won.dedup_key}-x"
+    assert (withdrawn.status, withdrawn.value, withdrawn.occurred_at) == ("pending", None, NOW)
+    assert withdrawn.payload["adjustmentType"] == "RETRACTION"
+    assert withdrawn.payload["orderId"] == won.dedup_key
+    assert "restatementValue" not in withdrawn.payload
+    [_, withdrawn] = rows(destination=microsoft)
+    assert withdrawn.payload["AdjustmentType"] == "Retract"
+    assert "AdjustmentValue" not in withdrawn.payload
+    [_, withdrawn] = rows(destination=hook)
+    assert withdrawn.payload["type"] == "conversion.retracted"
+    assert len(rows(destination=meta)) == 1  # Meta takes no retraction
+    # Saying "lost" again withdraws nothing more.
+    assert api.post("/api/v1/outcomes/", deal(stage="lost", occurred_at=later)).status_code == 200
+    assert Conversion.objects.count() == 7

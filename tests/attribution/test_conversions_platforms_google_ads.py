@@ -363,3 +363,15 @@ def test_an_adjustment_google_cannot_find_yet_waits(server):
     assert ads.send(ads_target(server), [restatement()], http()) == [
         base.Result("retry", "CONVERSION_NOT_FOUND", "Not found.", 21600.0)
     ]
+
+
+def test_a_retraction_names_the_order_id_and_carries_no_value():
+    from google.ads.googleads.v26.services.types import conversion_adjustment_upload_service as cas
+
+    item = restatement(retraction=True, value=Decimal("175.5"))
+    assert item["adjustmentType"] == "RETRACTION"
+    assert "restatementValue" not in item
+    body = {"conversionAdjustments": [base.public(item)], "partialFailure": True}
+    message = cas.UploadConversionAdjustmentsRequest.pb()()
+    json_format.ParseDict(body, message)
+    assert_json_names(message.DESCRIPTOR, body)

@@ -48,6 +48,7 @@ class Facts:
     currency: str  # ISO 4217, the account's
     time_zone: str  # the account's IANA zone (Google's datetime format carries an offset)
     restatement: bool = False  # a corrected value for a conversion already sent
+    retraction: bool = False  # with restatement: the conversion is withdrawn (deal lost)
     restates: str = ""  # a restatement's original dedup key (Google's orderId to adjust);
     # its occurred_at is the original conversion's time, which is how Microsoft finds it
     # Identifiers, from the attributed session and the caller; "" when unknown.

@@ -88,10 +88,10 @@ def _restatement(facts: base.Facts, common: dict) -> dict | base.Skip:
     item = {
         "conversionAction": common["conversionAction"],
         "orderId": facts.restates,
-        "adjustmentType": "RESTATEMENT",
+        "adjustmentType": "RETRACTION" if facts.retraction else "RESTATEMENT",
         "adjustmentDateTime": account_datetime(adjusted, facts.time_zone),
     }
-    if facts.value is not None:
+    if facts.value is not None and not facts.retraction:
         item["restatementValue"] = {
             "adjustedValue": float(facts.value),
             "currencyCode": facts.currency,

@@ -99,9 +99,10 @@ def build(facts: base.Facts, target: base.Target) -> dict | base.Skip:
         # from AdjustmentTime, which is now (when the correction was decided), never earlier
         # than the conversion.
         adjusted = xs_datetime(max(_now(), facts.occurred_at))
-        item = {"AdjustmentType": "Restate", "AdjustmentTime": adjusted}
+        kind = "Retract" if facts.retraction else "Restate"
+        item = {"AdjustmentType": kind, "AdjustmentTime": adjusted}
         item |= {"ConversionName": facts.action, "ConversionTime": when}
-        if facts.value is not None:
+        if facts.value is not None and not facts.retraction:
             item["AdjustmentValue"] = float(facts.value)
             item["AdjustmentCurrencyCode"] = facts.currency
         return item | identifiers

@@ -51,7 +51,7 @@ def build(facts: base.Facts, target: base.Target) -> dict | base.Skip:
     }
     return {
         "id": facts.dedup_key,
-        "type": "conversion.restated" if facts.restatement else "conversion.created",
+        "type": _event_type(facts),
         "created": _iso(_now()),
         "data": {
             "trigger": facts.trigger,
@@ -138,3 +138,9 @@ def _deliver(target: base.Target, item: dict, http: base.Http) -> base.Result:
         f"HTTP_{response.status_code}",
         base.scrub(response.text, target, limit=200),
     )
+
+
+def _event_type(facts: base.Facts) -> str:
+    if facts.retraction:
+        return "conversion.retracted"
+    return "conversion.restated" if facts.restatement else "conversion.created"
