@@ -27,8 +27,9 @@ from campaigns.models import Account
 
 logger = logging.getLogger(__name__)
 S = ConversionStatus
-# Rows not yet in the platform's hands: rebuilt in place when what they are about changes.
-UNSENT = (S.PENDING, S.RETRY, S.SKIPPED, S.DEAD, S.REJECTED)
+# Rows not yet in the platform's hands, rebuilt in place when what they are about changes. A
+# rejected row waits for a person's retry: the platform's reason is about its content.
+REBUILT = (S.PENDING, S.RETRY, S.SKIPPED, S.DEAD)
 DELIVERED = (S.SENT, S.ACCEPTED)
 
 
@@ -159,8 +160,8 @@ def _apply(account: Account, plans, existing: dict, *, subject: str) -> int:
         row = existing.get((rule.destination_id, fact.dedup_key))
         if row is None:
             new.append(_row(account, rule, fact, target, now))
-        elif row.status in UNSENT and row.status != S.REJECTED:
-            if _rebuild(row, rule, fact, target, now):
+        elif row.status in REBUILT:
+            if _rebuild(account, row, rule, fact, target, now):
                 changed.append(row)
         elif row.status in DELIVERED and row.value != fact.value and not fact.retraction:
             restated = _restatement(account, rule, fact, target, existing, now)
@@ -205,8 +206,8 @@ def _row(account, rule, fact: Facts, target, now) -> Conversion:
     )
 
 
-def _rebuild(row: Conversion, rule, fact: Facts, target, now) -> bool:
-    fresh = _row(row.account, rule, fact, target, now)
+def _rebuild(account: Account, row: Conversion, rule, fact: Facts, target, now) -> bool:
+    fresh = _row(account, rule, fact, target, now)
     fields = ("payload", "status", "skip_reason", "value", "currency", "occurred_at", "call_id")
     if all(getattr(row, name) == getattr(fresh, name) for name in fields):
         return False

@@ -59,14 +59,17 @@ def google_phone(number: str) -> str:
     return e164(number)
 
 
-def google_hashed_email(address: str) -> str:
-    normalised = google_email(address)
+def hashed(normalised: str) -> str:
+    """SHA-256 hex of a normalised identifier; "" (no identifier) stays ""."""
     return sha256_hex(normalised) if normalised else ""
+
+
+def google_hashed_email(address: str) -> str:
+    return hashed(google_email(address))
 
 
 def google_hashed_phone(number: str) -> str:
-    normalised = google_phone(number)
-    return sha256_hex(normalised) if normalised else ""
+    return hashed(google_phone(number))
 
 
 # Meta Conversions API `em` / `ph`
@@ -86,13 +89,11 @@ def meta_phone(number: str) -> str:
 
 
 def meta_hashed_email(address: str) -> str:
-    normalised = meta_email(address)
-    return sha256_hex(normalised) if normalised else ""
+    return hashed(meta_email(address))
 
 
 def meta_hashed_phone(number: str) -> str:
-    normalised = meta_phone(number)
-    return sha256_hex(normalised) if normalised else ""
+    return hashed(meta_phone(number))
 
 
 # Microsoft Advertising `HashedEmailAddress` / `HashedPhoneNumber`.
@@ -102,10 +103,8 @@ def meta_hashed_phone(number: str) -> str:
 
 
 def microsoft_hashed_email(address: str) -> str:
-    normalised = basic_email(address)
-    return sha256_hex(normalised) if normalised else ""
+    return hashed(basic_email(address))
 
 
 def microsoft_hashed_phone(number: str) -> str:
-    normalised = e164(number)
-    return sha256_hex(normalised) if normalised else ""
+    return hashed(e164(number))
