@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from campaigns import call_flow
+from campaigns.crypto import EncryptedTextField
 
 
 class Channel(models.TextChoices):
@@ -48,9 +49,15 @@ class Account(models.Model):
     region = models.CharField(max_length=2, default="US", help_text="Default phone region.")
     allowed_origins = ArrayField(models.CharField(max_length=255), default=list, blank=True)
     public_key = models.CharField(max_length=40, unique=True, default=new_public_key)
-    twilio_auth_token = models.CharField(max_length=128, blank=True)
+    # Encrypted at rest (campaigns.crypto): a dump of the database cannot sign Twilio webhooks.
+    twilio_auth_token = EncryptedTextField(max_length=128, blank=True)
     lookback_days = models.PositiveSmallIntegerField(default=30)
     match_window_days = models.PositiveSmallIntegerField(default=30)
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Calls and sessions older than this many days are anonymised (empty: kept).",
+    )
     is_demo = models.BooleanField(
         default=False, help_text="Made by `loaddemo`, which replaces it on every run."
     )
@@ -68,6 +75,11 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(match_window_days__gte=1, match_window_days__lte=365),
                 name="account_match_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_days__isnull=True)
+                | Q(retention_days__gte=30, retention_days__lte=3650),
+                name="account_retention_range",
             ),
         ]
 
@@ -108,11 +120,15 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    # What the user may see of the account in the admin, as an API key's role says it for the
+    # API: a `reporting` or `finance` member sees caller numbers and recordings masked.
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="membership_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -436,3 +452,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.method} {self.path})"
+
+
+# The audit trail lives in its own module; importing it here registers the model with the app.
+from campaigns.audit.models import AuditEvent  # noqa: E402, F401

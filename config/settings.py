@@ -16,6 +16,11 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-only-key" if DEBUG else environ.Env.NOTSET)
+# Rotating SECRET_KEY: put the old one here until sessions and encrypted fields have moved on.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Fernet keys for secrets stored in the database (campaigns.crypto), newest first; without them
+# a key is derived from SECRET_KEY (and its fallbacks).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -60,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's database error first: 503, not an HTML 500.
+    "config.outages.DatabaseOutageMiddleware",
 ]
 
 # Admin messages stay on the server: one of them shows a new API key, which must not travel
@@ -98,10 +105,18 @@ if env.bool("DATABASE_POOL", default=True):
         "pool": {
             "min_size": 1,
             "max_size": env.int("DATABASE_POOL_SIZE", default=10),
-            "timeout": 10,
-        }
+            # While PostgreSQL is away a request waits this long for a connection, then answers
+            # 503 (config.outages): seconds, not the gunicorn timeout (docs/operations.md).
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+        },
+        # A server that drops packets instead of refusing fails a connect in seconds.
+        "connect_timeout": 5,
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# With the pool this is the pool's `check`: a pooled connection is tested (one empty query)
+# before it is handed out, so the connections a PostgreSQL restart killed are replaced instead
+# of failing one request each.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from attribution.models.outcomes import OutcomeStage
+from campaigns.crypto import EncryptedJSONField
 
 
 class DestinationKind(models.TextChoices):
@@ -33,9 +34,10 @@ class Destination(models.Model):
     # Non-secret platform settings (customer id, pixel id, webhook URL, consent, …): returned
     # by the API. Secrets live in `credentials`, which nothing ever returns or logs.
     config = models.JSONField(default=dict, blank=True)
-    credentials = models.JSONField(default=dict, blank=True)
+    # Both encrypted at rest (campaigns.crypto): a dump of the database holds no usable secret.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     # An OAuth access token and its expiry (Google, Microsoft), refreshed as needed.
-    token_cache = models.JSONField(default=dict, blank=True)
+    token_cache = EncryptedJSONField(default=dict, blank=True)
     click_window_days = models.PositiveSmallIntegerField(
         default=90, help_text="Clicks older than this at conversion time are skipped."
     )
