@@ -11,12 +11,9 @@ import contextlib
 import datetime as dt
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,23 +30,22 @@ from django.utils import timezone
 
 from attribution.conversions import services
 from attribution.models import Conversion, Destination
-from config.celery import app
 from tests.attribution.conversion_helpers import make_destination
-from tests.attribution.test_dni_tasks import database_url_of_the_test_database
-from tests.conftest import IN_CI
 from tests.factories import OutcomeFactory
+from tests.fault_helpers import (
+    free_port,
+    publishing_to,
+    redis_server_binary,
+    require,
+    start_redis,
+    start_worker,
+    stop,
+    stop_redis,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 SWEEP = "attribution.conversions.tasks.sweep_conversions_task"
-# Workers back off in fractions of a second (a 429's Retry-After: 1 still wins) and never give
-# a row up: these tests are about delivery, not dead letters.
-FAST = {
-    "CONVERSIONS_BACKOFF_BASE_SECONDS": "0.2",
-    "CONVERSIONS_BACKOFF_CAP_SECONDS": "1.5",
-    "CONVERSIONS_MAX_ATTEMPTS": "50",
-}
 
 
 class DedupPlatform:
@@ -195,60 +191,6 @@ def on_db(redis_url: str, number: int) -> str:
     return redis_url.rsplit("/", 1)[0] + f"/{number}"
 
 
-def start_worker(*, broker_url: str, queue: str, log: Path, concurrency: int = 1, **env):
-    """A real worker in its own process group (so a test can kill it and its pool at once)."""
-    environment = {
-        **os.environ,
-        **FAST,
-        **env,
-        "CELERY_BROKER_URL": broker_url,
-        "DATABASE_URL": database_url_of_the_test_database(),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-    }
-    pool = "solo" if concurrency == 1 else "prefork"
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", f"--pool={pool}"]
-    command += [f"--concurrency={concurrency}", "-Q", queue, "-n", f"{uuid.uuid4().hex}@%h"]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=log.open("a"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.terminate()  # a warm shutdown
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            worker.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.pid, signal.SIGKILL)  # whatever of its pool is left
-    worker.wait(timeout=5)
-
-
-@contextlib.contextmanager
-def publishing_to(broker_url: str, queue: str):
-    """The test process's Celery app publishes to a real broker (the tests' settings run tasks
-    eagerly), so the outbox's on-commit nudge reaches the worker, or fails, as in production."""
-    saved = {
-        name: app.conf[name] for name in ("broker_url", "task_always_eager", "task_default_queue")
-    }
-    app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue)
-    forget_connections()
-    try:
-        yield
-    finally:
-        app.conf.update(saved)
-        forget_connections()
-
-
-def forget_connections() -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 def deliver_until(done, *, broker_url: str, queue: str, workers, log: Path, timeout: float,
                   tick=lambda: None) -> None:  # fmt: skip
     """Play beat (a sweep every half second on the workers' queue) until `done()`."""
@@ -359,38 +301,10 @@ def test_rows_of_a_worker_killed_mid_batch_are_sent_again_after_the_lease_and_co
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_redis(port: int, log: Path) -> subprocess.Popen:
-    command = [shutil.which("redis-server") or "redis-server", "--port", str(port)]
-    command += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(command, stdout=log.open("a"), stderr=subprocess.STDOUT)
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    for _ in range(50):
-        with contextlib.suppress(redis.ConnectionError):
-            if client.ping():
-                return server
-        time.sleep(0.1)
-    raise AssertionError(f"redis-server did not start:\n{log.read_text()}")
-
-
-def stop_redis(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def test_outcomes_arriving_while_redis_is_down_are_stored_at_once_and_delivered_later(
     account, api, tmp_path
 ):
-    if shutil.which("redis-server") is None:
-        message = "SKIPPED, NEEDS redis-server: install it (apt-get install redis-server)."
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require("redis-server", redis_server_binary(), "install it (apt-get install redis-server).")
     port, log = free_port(), tmp_path / "redis.log"
     broker, queue = f"redis://127.0.0.1:{port}/0", "celery"
     redis_server = start_redis(port, log)
