@@ -54,19 +54,25 @@ def encrypt(plaintext: str) -> str:
     return fernet().encrypt(plaintext.encode()).decode()
 
 
+WRONG_KEY = (
+    "A stored secret does not decrypt with FIELD_ENCRYPTION_KEYS / SECRET_KEY: was the key "
+    "changed without keeping the old one (FIELD_ENCRYPTION_KEYS, SECRET_KEY_FALLBACKS)?"
+)
+
+
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ImproperlyConfigured(
-            "A stored secret does not decrypt with FIELD_ENCRYPTION_KEYS / SECRET_KEY: "
-            "was the key changed without keeping the old one?"
-        ) from exc
+        raise ImproperlyConfigured(WRONG_KEY) from exc
 
 
 def rotate(token: str) -> str:
     """The same secret, encrypted with the current first key."""
-    return fernet().rotate(token.encode()).decode()
+    try:
+        return fernet().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(WRONG_KEY) from exc
 
 
 class EncryptedTextField(models.TextField):
@@ -96,3 +102,35 @@ class EncryptedJSONField(models.TextField):
 
     def value_to_string(self, obj):
         return json.dumps(self.value_from_object(obj))
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], str]]:
+    """Every (model, column) stored encrypted, across the installed apps."""
+    from django.apps import apps
+
+    return [
+        (model, field.column)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField | EncryptedJSONField)
+    ]
+
+
+def reencrypt_all() -> int:
+    """Encrypt every stored secret again with the current first key (after a key rotation), in
+    one transaction; returns the number of values rewritten. Safe to run again."""
+    from django.db import connection, transaction
+
+    rewritten = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, column in encrypted_columns():
+            table, pk = model._meta.db_table, model._meta.pk.column
+            cursor.execute(
+                f'SELECT "{pk}", "{column}" FROM "{table}" WHERE "{column}" <> %s FOR UPDATE', [""]
+            )
+            for key, token in cursor.fetchall():
+                cursor.execute(
+                    f'UPDATE "{table}" SET "{column}" = %s WHERE "{pk}" = %s', [rotate(token), key]
+                )
+                rewritten += 1
+    return rewritten
