@@ -67,7 +67,8 @@ def test_a_rotated_key_keeps_old_rows_readable_until_reencryptsecrets_moves_them
     assert Account.objects.get(pk=account.pk).twilio_auth_token == TOKEN
     out = io.StringIO()
     call_command("reencryptsecrets", stdout=out)
-    assert out.getvalue() == "Re-encrypted 2 stored secret(s) with the current key.\n"
+    # The token, the credentials and the (empty, but still encrypted) OAuth token cache.
+    assert out.getvalue() == "Re-encrypted 3 stored secret(s) with the current key.\n"
 
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert Account.objects.get(pk=account.pk).twilio_auth_token == TOKEN
