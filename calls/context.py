@@ -25,7 +25,8 @@ def call_context(*, account, call_id: int) -> dict | None:
     if call is None:
         return None
     earlier_sessions: list[VisitorSession] = []
-    if call.session is not None:
+    # A session without a visitor id (no consent) has no earlier sessions: nothing joins them.
+    if call.session is not None and call.session.visitor_id is not None:
         earlier_sessions = list(
             VisitorSession.objects.filter(
                 account=account,

@@ -30,12 +30,17 @@ TouchRow = tuple[int, str | None, int | None, int | None, str, int]
 
 # `{calls}` is a SELECT of calls_call rows (id, started_at, session_id, campaign_id,
 # keyword_id); the result is their touches, `own` true for the call's own session.
+# A session without a visitor id (no consent) joins no other session, not even itself: the
+# LEFT JOIN leaves `s` NULL there and the own session stands in (s.id IS NULL below).
 _TOUCHES = """
-    SELECT c.id AS call_id, s.id AS session_id, s.campaign_id, s.keyword_id,
-           s.started_at AS touched_at, c.started_at AS call_at, s.id = own.id AS own
+    SELECT c.id AS call_id, COALESCE(s.id, own.id) AS session_id,
+           CASE WHEN s.id IS NULL THEN own.campaign_id ELSE s.campaign_id END AS campaign_id,
+           CASE WHEN s.id IS NULL THEN own.keyword_id ELSE s.keyword_id END AS keyword_id,
+           COALESCE(s.started_at, own.started_at) AS touched_at, c.started_at AS call_at,
+           COALESCE(s.id = own.id, true) AS own
     FROM ({calls}) c
     JOIN attribution_visitorsession own ON own.id = c.session_id
-    JOIN attribution_visitorsession s
+    LEFT JOIN attribution_visitorsession s
       ON s.account_id = own.account_id AND s.visitor_id = own.visitor_id
      AND s.started_at <= own.started_at
      AND (s.id = own.id
@@ -130,12 +135,14 @@ _CONVERTING = f"""
 # Non-converting journeys: per visitor, the sessions of the window (bots left out) that started
 # after the visitor's last session with a non-spam call — all of them for one who never called.
 # (A called session before the window is older than every session of it: nothing to cut.)
+# A session without a visitor id (no consent) is a visitor of its own: '#' never starts an id.
 _NON_CONVERTING = f"""
     WITH visits AS (
-        SELECT s.id, s.visitor_id COLLATE "C" AS visitor, s.started_at, s.is_bot,
-               coalesce(s.campaign_id, 0) AS state,
+        SELECT s.id, coalesce(s.visitor_id, '#' || s.id) COLLATE "C" AS visitor, s.started_at,
+               s.is_bot, coalesce(s.campaign_id, 0) AS state,
                max(s.started_at) FILTER (WHERE called.session_id IS NOT NULL) OVER (
-                   PARTITION BY s.visitor_id COLLATE "C" ORDER BY s.started_at, s.id
+                   PARTITION BY coalesce(s.visitor_id, '#' || s.id) COLLATE "C"
+                   ORDER BY s.started_at, s.id
                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
                ) AS last_called
         FROM attribution_visitorsession s

@@ -96,10 +96,11 @@ SELECT leased.id, leased.e164 FROM leased JOIN assigned ON assigned.number_id = 
 """
 
 # Renew a live session: push its expiry, its lease and its number's lease end, in one statement.
+# A session started without consent takes the visitor id once a renewal brings consent.
 RENEW_SQL = """
 WITH renewed AS (
     UPDATE attribution_visitorsession
-    SET last_seen_at = %(now)s,
+    SET last_seen_at = %(now)s, visitor_id = COALESCE(visitor_id, %(visitor)s),
         expires_at = %(now)s + make_interval(secs => idle_timeout_seconds)
     WHERE id = %(session)s AND account_id = %(account)s AND expires_at > %(now)s
     RETURNING id, visitor_id, campaign_id, expires_at
@@ -122,7 +123,7 @@ FROM renewed
 @dataclass(frozen=True)
 class SessionAnswer:
     session_id: uuid.UUID
-    visitor_id: str
+    visitor_id: str | None  # None: the visitor gave no consent to storing one
     e164: str | None
     campaign_id: int | None
     expires_at: datetime
@@ -156,12 +157,21 @@ def _lost_race(exc: IntegrityError) -> bool:
 
 
 def renew_session(
-    *, config: AccountConfig, session_id: uuid.UUID, now: datetime | None = None
+    *,
+    config: AccountConfig,
+    session_id: uuid.UUID,
+    consent: bool = True,
+    visitor_id: str | None = None,
+    now: datetime | None = None,
 ) -> SessionAnswer | None:
     """Extend a live session and its lease by the idle timeout; None when it is unknown to this
-    account or expired (the caller then starts a new session). Idempotent for a heartbeat."""
+    account or expired (the caller then starts a new session). Idempotent for a heartbeat.
+
+    With consent, a session that has no visitor id yet takes `visitor_id` (a new one if None);
+    without, the session's visitor id is left as it is and not answered."""
     now = now or timezone.now()
-    params = {"now": now, "session": session_id, "account": config.account_id}
+    visitor = (visitor_id or uuid.uuid4().hex) if consent else None
+    params = {"now": now, "session": session_id, "account": config.account_id, "visitor": visitor}
     try:
         row = _fetch(RENEW_SQL, params)
     except IntegrityError as exc:
@@ -173,6 +183,7 @@ def renew_session(
     visitor_id, campaign_id, expires_at, e164 = row
     if e164 is None:  # a session without a pool number shows its campaign's static number
         e164 = config.static_numbers.get(campaign_id)
+    visitor_id = visitor_id if consent else None
     return SessionAnswer(session_id, visitor_id, e164, campaign_id, expires_at, created=False)
 
 
@@ -182,12 +193,20 @@ def start_session(
     classification: Classification,
     visit: VisitFacts,
     visitor_id: str | None,
+    consent: bool = True,
     now: datetime | None = None,
 ) -> SessionAnswer:
     """Record a new session and give it a number: a lease from its pool, else its campaign's
     static number, else none. Bots never take a pool number. With a pool, the session and its
-    lease are one statement; a lost race for a number retries the whole statement."""
+    lease are one statement; a lost race for a number retries the whole statement.
+
+    With consent the session belongs to `visitor_id` (a new one if None); without, to no
+    visitor at all (NULL), and `visitor_id` must be None."""
     now = now or timezone.now()
+    if consent:
+        visitor_id = visitor_id or uuid.uuid4().hex
+    elif visitor_id is not None:
+        raise ValueError("A visitor id needs the visitor's consent.")
     pool = (
         None
         if visit.is_bot
@@ -214,7 +233,7 @@ def _session_row(config, classification, visit, visitor_id, campaign_id, idle, n
     row.update(
         id=uuid.uuid4(),
         account_id=config.account_id,
-        visitor_id=visitor_id or uuid.uuid4().hex,
+        visitor_id=visitor_id,
         campaign_id=campaign_id,
         keyword_id=classification.keyword_id,
         channel=classification.channel,

@@ -100,6 +100,17 @@ def _visitor_id(body: dict) -> str | None:
     return raw or None
 
 
+def _consent(body: dict, visitor_id: str | None) -> bool:
+    # `consent: false`: the visitor has not agreed to a stored id (docs/dni.md, "Consent").
+    # Absent means consent, as before the flag existed.
+    consent = body.get("consent", True)
+    if not isinstance(consent, bool):
+        raise BadRequest("consent", "Expected true or false.")
+    if not consent and visitor_id:
+        raise BadRequest("visitor_id", "Send no visitor_id with consent: false.")
+    return consent
+
+
 def _answer(answer: leases.SessionAnswer) -> dict:
     number = {"e164": answer.e164, "display": _display(answer.e164)} if answer.e164 else None
     return {
@@ -150,13 +161,16 @@ def _serve(request, account: config.AccountConfig, body: dict, ip: str | None):
     url = _text(body, "url", required=True)
     referrer = _text(body, "referrer")
     session_id, visitor_id = _session_id(body), _visitor_id(body)
+    consent = _consent(body, visitor_id)
     try:
         visit = classify.read_visit(url=url, referrer=referrer)
     except classify.BadUrl as exc:
         raise BadRequest("url", str(exc)) from None
 
     if session_id is not None:
-        renewed = leases.renew_session(config=account, session_id=session_id)
+        renewed = leases.renew_session(
+            config=account, session_id=session_id, consent=consent, visitor_id=visitor_id
+        )
         if renewed is not None:
             return JsonResponse(_answer(renewed), status=200)
 
@@ -168,5 +182,6 @@ def _serve(request, account: config.AccountConfig, body: dict, ip: str | None):
         ),
         visit=leases.VisitFacts(url, referrer, user_agent, ip, bots.is_bot(user_agent)),
         visitor_id=visitor_id,
+        consent=consent,
     )
     return JsonResponse(_answer(answer), status=201)

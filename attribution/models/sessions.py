@@ -25,7 +25,10 @@ class VisitorSession(models.Model):
     account = models.ForeignKey(
         "campaigns.Account", on_delete=models.CASCADE, related_name="sessions"
     )
-    visitor_id = models.CharField(max_length=64)
+    # The browser's first-party visitor id: it joins a visitor's sessions into one journey.
+    # NULL when the visitor gave no consent to storing one (docs/dni.md, "Consent"): the session
+    # is then a journey of its own, linked to nothing (readers must not group NULLs together).
+    visitor_id = models.CharField(max_length=64, null=True, blank=True)
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.PROTECT,
@@ -82,7 +85,7 @@ class VisitorSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.visitor_id} @ {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.visitor_id or 'no visitor id'} @ {self.started_at:%Y-%m-%d %H:%M}"
 
 
 # Until when a lease attributes calls: its grace end, else its end.
