@@ -104,9 +104,11 @@ def verify_signature(
     parts = [part.split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [value for key, value in parts if key.strip() == "t"]
     signatures = [value.strip() for key, value in parts if key.strip() == "v1"]
-    if len(timestamps) != 1 or not timestamps[0].strip().isdigit() or not signatures:
+    # ASCII digits only: str.isdigit() also passes "²" (int() raises) and other scripts' digits.
+    stamp = timestamps[0].strip() if len(timestamps) == 1 else ""
+    if not (stamp.isascii() and stamp.isdigit()) or not signatures:
         return False
-    timestamp = int(timestamps[0])
+    timestamp = int(stamp)
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
