@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early: an over-large body is refused (413) before anything reads it (config/limits.py).
+    "config.limits.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -222,7 +224,13 @@ CONVERSIONS_BACKOFF_CAP_SECONDS = env.float("CONVERSIONS_BACKOFF_CAP_SECONDS", d
 # in-process memory for the demo.
 CACHE_URL = env("CACHE_URL", default="")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        # A Redis that is down or unreachable fails a rate-limit check in at most a second,
+        # which then lets the request through (campaigns.ratelimit fails open).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -232,12 +240,20 @@ DNI_RATE_PER_IP = env.int("DNI_RATE_PER_IP", default=120)
 DNI_RATE_PER_KEY = env.int("DNI_RATE_PER_KEY", default=60_000)
 # Behind a proxy, the client is the first address of X-Forwarded-For.
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+# REST API requests per minute per API key; the reports (ROI, cost per call, KPIs) have their
+# own, smaller budget (campaigns.api.throttling).
+API_RATE_PER_KEY = env.int("API_RATE_PER_KEY", default=600)
+API_RATE_REPORTS_PER_KEY = env.int("API_RATE_REPORTS_PER_KEY", default=60)
+# Request bodies above this are answered 413 (config/limits.py). A batch of 1,000 calls is
+# about 0.3 MB of JSON; Django's default of 2.5 MB leaves room for verbose ones.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["campaigns.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["campaigns.api.auth.ReadOnlyOrWriter"],
     "DEFAULT_PAGINATION_CLASS": "campaigns.api.pagination.IdCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["campaigns.api.filtering.AccountScopedFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["campaigns.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -11,8 +11,10 @@ from rest_framework.response import Response
 from attribution.conversions import destinations as destination_services
 from attribution.conversions import selectors, services
 from attribution.models import Conversion, ConversionRule, ConversionStatus, Destination
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import IdCursorPagination
 from campaigns.api.tenancy import AccountScopedViewSet, StrictSerializerMixin, request_account
+from campaigns.audit.api import AuditedReads
 from campaigns.models import Role
 
 
@@ -82,6 +84,7 @@ class DestinationSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         return attrs
 
 
+@idempotent_posts
 class DestinationViewSet(AccountScopedViewSet):
     """Ad platforms and signed webhooks that get the account's offline conversions. Only an
     `admin` key may change one (they hold credentials); any key reads them, without secrets."""
@@ -150,13 +153,17 @@ class ConversionFilter(django_filters.FilterSet):
         fields = ["trigger", "restatement"]
 
 
-class ConversionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@idempotent_posts
+class ConversionViewSet(
+    AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The offline-conversion outbox: one row per conversion and destination, with its status
     (pending, sending, sent, accepted, rejected, retry, skipped, dead), attempts and the
     platform's last error. Newest first."""
 
     serializer_class = ConversionSerializer
     filterset_class = ConversionFilter
+    audit_resource = "conversions"  # payloads hold hashed phone numbers and emails
     pagination_class = IdCursorPagination
     write_roles = (Role.ADMIN, Role.INTEGRATION)
 

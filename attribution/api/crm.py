@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from attribution.api.outcomes import MAX_BATCH, OutcomeSerializer, actor_of, validate_outcomes
 from attribution.outcomes import selectors, services
 from attribution.outcomes.adapters import PayloadError, hubspot, salesforce
-from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent
+from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent, idempotent_posts
 from campaigns.api.tenancy import AccountScopedViewSet, StrictSerializerMixin, request_account
 from campaigns.models import CrmStageMapping
 
@@ -119,6 +119,7 @@ class CrmStageMappingSerializer(StrictSerializerMixin, serializers.ModelSerializ
         validators = []  # the service turns the unique key into a message on crm_stage
 
 
+@idempotent_posts
 class CrmStageMappingViewSet(AccountScopedViewSet):
     """The account's own CRM stages (custom pipelines) onto outcome stages, over the defaults."""
 

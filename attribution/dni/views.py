@@ -14,8 +14,9 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from attribution.dni import bots, classify, config, leases, ratelimit
-from campaigns import phones
+from attribution.dni import bots, classify, config, leases
+from campaigns import phones, ratelimit
+from config.limits import body_limit
 
 MAX_BODY = 16 * 1024
 MAX_URL = 2048
@@ -123,6 +124,7 @@ def _answer(answer: leases.SessionAnswer) -> dict:
 
 
 @csrf_exempt
+@body_limit(MAX_BODY)  # a larger body is a 413 before it is read (config/limits.py)
 def sessions(request):
     origin = request.headers.get("Origin")
     if request.method == "OPTIONS":

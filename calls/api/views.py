@@ -10,8 +10,10 @@ from calls import backfill, inputs, selectors, services
 from calls.inputs import CallInputSerializer, region_of
 from calls.models import BlockedNumber, Call
 from campaigns import phones
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import StartedAtCursorPagination
 from campaigns.api.tenancy import StrictSerializerMixin, request_account
+from campaigns.audit.api import AuditedReads
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -115,7 +117,9 @@ class CallFilter(django_filters.FilterSet):
         return queryset.filter(caller_e164=caller.e164) if caller.e164 else queryset.none()
 
 
+@idempotent_posts
 class CallViewSet(
+    AuditedReads,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -126,6 +130,7 @@ class CallViewSet(
 
     serializer_class = CallSerializer
     filterset_class = CallFilter
+    audit_resource = "calls"
     pagination_class = StartedAtCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -205,6 +210,7 @@ class BlockedNumberSerializer(StrictSerializerMixin, serializers.ModelSerializer
         return caller.e164
 
 
+@idempotent_posts
 class BlocklistViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

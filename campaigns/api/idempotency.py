@@ -1,6 +1,14 @@
 """`Idempotency-Key` on POST, as one decorator for any DRF handler (campaigns.idempotency has the
 rules: replay for 24 h, 422 for the key reused with another request, 409 while it is in flight).
 
+Every view that creates data takes it on every POST through the class decorator, which wraps
+the handlers and documents the header on each operation:
+
+    @idempotent_posts
+    class CampaignViewSet(AccountScopedViewSet): ...
+
+or, for one handler:
+
     class OutcomeViewSet(...):
         @extend_schema(parameters=[IDEMPOTENCY_KEY], ...)
         @idempotent
@@ -14,7 +22,7 @@ import functools
 
 from django.db import transaction
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
@@ -40,11 +48,17 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 def idempotent(handler):
     """Make a POST handler honour `Idempotency-Key` (module docstring)."""
 
+    if getattr(handler, "idempotent", False):
+        return handler
+
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER)
-        if key is None or request.method != "POST":
+        # A handler calling another idempotent one (a subclass's post calling super().post)
+        # holds the key already.
+        if key is None or request.method != "POST" or getattr(request, "_idempotency", False):
             return handler(view, request, *args, **kwargs)
+        request._idempotency = True
         key = key.strip()
         if not key or len(key) > idempotency.MAX_KEY_LENGTH:
             raise serializers.ValidationError(
@@ -72,7 +86,28 @@ def idempotent(handler):
                 )
         return response
 
+    wrapper.idempotent = True
+    if isinstance(getattr(handler, "kwargs", None), dict):
+        # An @action's kwargs, where drf-spectacular keeps its schema: the wrapper's own copy.
+        wrapper.kwargs = dict(handler.kwargs)
     return wrapper
+
+
+def idempotent_posts(view_class):
+    """Class decorator: every POST handler of the view honours `Idempotency-Key` and documents
+    it — a viewset's `create` and its POST actions, an APIView's `post`. A handler that is
+    idempotent already is left alone."""
+    if hasattr(view_class, "get_extra_actions"):
+        names = ["create"] if hasattr(view_class, "create") else []
+        names += [a.__name__ for a in view_class.get_extra_actions() if "post" in a.mapping]
+    else:
+        names = ["post"] if hasattr(view_class, "post") else []
+    for name in names:
+        handler = getattr(view_class, name)
+        if getattr(handler, "idempotent", False):
+            continue
+        setattr(view_class, name, extend_schema(parameters=[IDEMPOTENCY_KEY])(idempotent(handler)))
+    return view_class
 
 
 def replay(stored) -> HttpResponse:

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from campaigns import selectors, services
 from campaigns.api import serializers as api
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.tenancy import AccountScopedViewSet, request_account
 from campaigns.models import Campaign, DailyCost, Role
 
@@ -42,6 +43,7 @@ class CampaignFilter(django_filters.FilterSet):
         fields = ["channel", "active", "utm_campaign"]
 
 
+@idempotent_posts
 class CampaignViewSet(AccountScopedViewSet):
     serializer_class = api.CampaignSerializer
     filterset_class = CampaignFilter
@@ -51,6 +53,7 @@ class CampaignViewSet(AccountScopedViewSet):
     instance_arg = "campaign"
 
 
+@idempotent_posts
 class KeywordViewSet(AccountScopedViewSet):
     serializer_class = api.KeywordSerializer
     filterset_fields = {"campaign": ["exact"], "active": ["exact"], "text": ["exact", "icontains"]}
@@ -60,6 +63,7 @@ class KeywordViewSet(AccountScopedViewSet):
     instance_arg = "keyword"
 
 
+@idempotent_posts
 class PoolViewSet(AccountScopedViewSet):
     serializer_class = api.PoolSerializer
     filterset_fields = ["campaign", "keyword", "active", "is_default"]
@@ -69,6 +73,7 @@ class PoolViewSet(AccountScopedViewSet):
     instance_arg = "pool"
 
 
+@idempotent_posts
 class NumberViewSet(AccountScopedViewSet):
     serializer_class = api.NumberSerializer
     filterset_fields = ["kind", "campaign", "pool", "active", "e164", "provider"]
@@ -87,6 +92,7 @@ class CostFilter(django_filters.FilterSet):
         fields = ["campaign", "keyword", "date"]
 
 
+@idempotent_posts
 class CostViewSet(AccountScopedViewSet):
     """Daily spend. POST takes one object or a list of up to 1,000 and upserts on
     (campaign, keyword, date): retrying a batch is safe. A bad item rejects the whole batch."""
