@@ -4,6 +4,7 @@ Outside DEBUG a missing SECRET_KEY stops the process at start-up instead of runn
 guessable default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Admin log-in throttling: failed attempts per (username, client IP) in PostgreSQL.
+    "axes",
     "campaigns",
     "calls",
     "attribution",
@@ -65,9 +68,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is acting, for the audit events services write (campaigns/audit/context.py).
+    "campaigns.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so its process_exception sees a view's database error first: 503, not an HTML 500.
+    # Refuses log-ins from a (username, IP) pair locked out after repeated failures.
+    "axes.middleware.AxesMiddleware",
     "config.outages.DatabaseOutageMiddleware",
 ]
 
@@ -120,6 +127,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 # of failing one request each.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Admin log-in throttling (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT failures for one
+# username from one client IP, that pair gets 429 for ADMIN_LOGIN_COOLOFF_MINUTES. Locking by
+# username alone would let anyone lock an administrator out; by IP alone, one office's typos would
+# lock out its colleagues. Successful log-ins are in our audit log, not in axes' access log.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "campaigns.ratelimit.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -274,6 +296,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # 429 and 413 on every operation that can answer them, RateLimit-* headers.
+        "campaigns.api.throttling.document_limits",
+        # 400, 401, 403, 404, 409, 422 with the one error shape, from what each operation takes.
+        "config.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "campaigns.models.Channel",
         "ApiKeyRoleEnum": "campaigns.models.Role",
