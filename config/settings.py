@@ -175,6 +175,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING (below, with its redaction filter), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Redis redelivers an unacknowledged task after this long; every task's hard time limit is far
 # below it (the conversions' 300 s), so a running task is never handed to a second worker.
 # An unreachable broker fails a publish at once (one connection attempt, at most 2 s), not after
@@ -210,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "campaigns.tasks.purge_idempotency_keys_task",
         "schedule": 3600.0,
+    },
+    # Accounts with a retention setting: calls and sessions past it anonymised, one task each.
+    "sweep-retention": {
+        "task": "attribution.privacy.tasks.sweep_retention_task",
+        "schedule": crontab(hour=2, minute=41),
     },
 }
 
@@ -311,9 +318,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Every handler carries the redaction filter (config.logging): secrets never reach a log line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "config.logging.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
