@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns import selectors
+from campaigns.audit import services as audit
+from campaigns.audit.models import AuditAction
 from campaigns.errors import Conflict, Invalid
 from campaigns.models import (
     Account,
@@ -37,6 +39,8 @@ CONSTRAINT_MESSAGES = {
     "membership_unique": ("user", "This user is already a member of the account."),
 }
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Settings whose removal goes in the audit trail (models' labels → audit resources).
+AUDITED_DELETES = {"campaigns.NumberPool": "pools", "campaigns.CrmStageMapping": "crm_stages"}
 
 
 def _save(instance: models.Model) -> models.Model:
@@ -66,8 +70,18 @@ def _assign(instance: models.Model, fields: dict) -> models.Model:
 def create_account(
     *, name: str, currency: str = "USD", time_zone: str = "UTC", region: str = "US", **fields
 ) -> Account:
-    account = Account(name=name, currency=currency, time_zone=time_zone, region=region, **fields)
-    return _save(account)
+    account = _save(
+        Account(name=name, currency=currency, time_zone=time_zone, region=region, **fields)
+    )
+    names = sorted({"name", "currency", "time_zone", "region", *fields})
+    audit.record_change(
+        account=account,
+        action=AuditAction.CREATE,
+        resource="account",
+        object_id=account.pk,
+        detail={"fields": names},
+    )
+    return account
 
 
 @transaction.atomic
@@ -82,7 +96,17 @@ def update_account(*, account: Account, **fields) -> Account:
         if has_money:
             message = "The currency cannot change once costs or outcome values are recorded."
             raise Conflict(message, fields={"currency": [message]})
-    return _save(_assign(account, fields))
+    changed = audit.changed_fields(account, fields)
+    account = _save(_assign(account, fields))
+    if changed:
+        audit.record_change(
+            account=account,
+            action=AuditAction.UPDATE,
+            resource="account",
+            object_id=account.pk,
+            detail={"fields": changed},
+        )
+    return account
 
 
 @transaction.atomic
@@ -95,14 +119,34 @@ def issue_api_key(*, account: Account, role: str, name: str = "") -> tuple[ApiKe
     api_key = ApiKey.objects.create(
         account=account, role=role, name=name, prefix=prefix, hashed_key=selectors.hash_key(raw_key)
     )
+    audit.record_change(
+        account=account,
+        action=AuditAction.CREATE,
+        resource="api_keys",
+        object_id=api_key.pk,
+        detail={"role": role, "prefix": prefix},  # the prefix is shown everywhere; not a secret
+    )
     return api_key, raw_key
 
 
+@transaction.atomic
 def revoke_api_keys(*, keys: Iterable[ApiKey]) -> int:
-    ids = [key.pk for key in keys]
-    return ApiKey.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    """Revoke the keys not revoked yet; one audit event per key actually revoked."""
+    live = list(
+        ApiKey.objects.select_for_update()
+        .filter(pk__in=[key.pk for key in keys], revoked_at__isnull=True)
+        .values_list("pk", "account_id", "prefix")
     )
+    ApiKey.objects.filter(pk__in=[pk for pk, _, _ in live]).update(revoked_at=timezone.now())
+    for pk, account_id, prefix in live:
+        audit.record_change(
+            account=Account(pk=account_id),
+            action=AuditAction.UPDATE,
+            resource="api_keys",
+            object_id=pk,
+            detail={"fields": ["revoked_at"], "prefix": prefix},
+        )
+    return len(live)
 
 
 def touch_api_key(*, api_key: ApiKey) -> None:
@@ -117,8 +161,16 @@ def touch_api_key(*, api_key: ApiKey) -> None:
 
 
 @transaction.atomic
-def add_member(*, account: Account, user) -> Membership:
-    return _save(Membership(account=account, user=user))
+def add_member(*, account: Account, user, **fields) -> Membership:
+    membership = _save(Membership(account=account, user=user, **fields))
+    audit.record_change(
+        account=account,
+        action=AuditAction.CREATE,
+        resource="memberships",
+        object_id=membership.pk,
+        detail={"user": user.pk, "role": membership.role},
+    )
+    return membership
 
 
 # Campaigns, keywords, pools, numbers
@@ -146,13 +198,30 @@ def update_keyword(*, account: Account, keyword: Keyword, **fields) -> Keyword:
 
 @transaction.atomic
 def create_pool(*, account: Account, **fields) -> NumberPool:
-    return _save(NumberPool(account=account, **fields))
+    pool = _save(NumberPool(account=account, **fields))
+    audit.record_change(
+        account=account,
+        action=AuditAction.CREATE,
+        resource="pools",
+        object_id=pool.pk,
+        detail={"fields": sorted(fields)},
+    )
+    return pool
 
 
 @transaction.atomic
 def update_pool(*, account: Account, pool: NumberPool, **fields) -> NumberPool:
     """Update a pool; its numbers follow it to a new campaign."""
+    changed = audit.changed_fields(pool, fields)
     _save(_assign(pool, fields))
+    if changed:
+        audit.record_change(
+            account=account,
+            action=AuditAction.UPDATE,
+            resource="pools",
+            object_id=pool.pk,
+            detail={"fields": changed},
+        )
     pool.numbers.exclude(campaign=pool.campaign_id).update(campaign=pool.campaign_id)
     return pool
 
@@ -183,6 +252,7 @@ def delete_object(*, account: Account, instance: models.Model) -> None:
     children behind it is refused (409): deactivate it instead, so reports keep their past."""
     if instance.account_id != account.pk:  # the views never get here; a guard for other callers
         raise Conflict("This object belongs to another account.")
+    pk = instance.pk
     try:
         with transaction.atomic():
             instance.delete()
@@ -193,6 +263,11 @@ def delete_object(*, account: Account, instance: models.Model) -> None:
             f"This {name} has {', '.join(kinds)} behind it and cannot be deleted; "
             "set active=false to retire it instead."
         ) from exc
+    resource = AUDITED_DELETES.get(instance._meta.label)
+    if resource:
+        audit.record_change(
+            account=account, action=AuditAction.DELETE, resource=resource, object_id=pk
+        )
 
 
 # Costs

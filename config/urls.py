@@ -15,6 +15,7 @@ from calls.api import views as call_views
 from calls.twilio import views as twilio_views
 from campaigns.api import views as campaign_views
 from config.health import healthz
+from campaigns.audit import views as audit_views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("campaigns", campaign_views.CampaignViewSet, basename="campaign")
@@ -30,6 +31,7 @@ router.register("crm-stages", crm_views.CrmStageMappingViewSet, basename="crm-st
 router.register("destinations", conversion_views.DestinationViewSet, basename="destination")
 router.register("conversions", conversion_views.ConversionViewSet, basename="conversion")
 
+router.register("audit-events", audit_views.AuditEventViewSet, basename="audit-event")
 api_v1 = [
     path("account/", campaign_views.AccountView.as_view(), name="account"),
     path("calls/<int:pk>/context/", call_context.CallContextView.as_view(), name="call-context"),

@@ -18,6 +18,7 @@ from attribution.models import (
 )
 from attribution.models.credits import RemovalEffect
 from calls.models import BlockedNumber, Call, CallStatus
+from campaigns.audit.models import AuditEvent
 from campaigns.models import (
     Account,
     ApiKey,
@@ -246,6 +247,17 @@ class ConversionFactory(factory.django.DjangoModelFactory):
     next_attempt_at = factory.LazyFunction(timezone.now)
 
 
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    account = factory.SubFactory(AccountFactory)
+    actor_kind = "system"
+    actor_label = "system"
+    action = "update"
+    resource = "account"
+
+
 FACTORIES = {
     Campaign: CampaignFactory,
     Keyword: KeywordFactory,
@@ -264,6 +276,7 @@ FACTORIES = {
     IdempotencyKey: IdempotencyKeyFactory,
     Destination: DestinationFactory,
     Conversion: ConversionFactory,
+    AuditEvent: AuditEventFactory,
 }
 
 

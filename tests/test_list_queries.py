@@ -18,12 +18,13 @@ def queries_for(client, path) -> int:
 @pytest.mark.parametrize("route", LIST_ROUTES, ids=lambda r: r.path)
 def test_list_queries_do_not_grow_with_the_rows(route, account, api_for):
     client = api_for(account)
+    existing = len(client.get(route.path).json()["results"])  # the audit trail has the key's issue
     make_for_account(route.model, account)
     queries_for(client, route.path)  # the key's first use also records its last use
     one = queries_for(client, route.path)
     for _ in range(10):
         make_for_account(route.model, account)
     eleven = queries_for(client, route.path)
-    assert len(client.get(route.path).json()["results"]) == 11
+    assert len(client.get(route.path).json()["results"]) == existing + 11
     assert eleven == one
     assert one <= 3  # the key with its account, the page, one prefetch

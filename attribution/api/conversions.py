@@ -14,6 +14,7 @@ from attribution.models import Conversion, ConversionRule, ConversionStatus, Des
 from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import IdCursorPagination
 from campaigns.api.tenancy import AccountScopedViewSet, StrictSerializerMixin, request_account
+from campaigns.audit.api import AuditedReads
 from campaigns.models import Role
 
 
@@ -153,13 +154,16 @@ class ConversionFilter(django_filters.FilterSet):
 
 
 @idempotent_posts
-class ConversionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ConversionViewSet(
+    AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The offline-conversion outbox: one row per conversion and destination, with its status
     (pending, sending, sent, accepted, rejected, retry, skipped, dead), attempts and the
     platform's last error. Newest first."""
 
     serializer_class = ConversionSerializer
     filterset_class = ConversionFilter
+    audit_resource = "conversions"  # payloads hold hashed phone numbers and emails
     pagination_class = IdCursorPagination
     write_roles = (Role.ADMIN, Role.INTEGRATION)
 

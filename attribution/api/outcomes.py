@@ -12,6 +12,7 @@ from campaigns import phones
 from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from campaigns.api.pagination import IdCursorPagination
 from campaigns.api.tenancy import ScopedRelatedField, StrictSerializerMixin, request_account
+from campaigns.audit.api import AuditedReads
 
 MAX_BATCH = 1000
 
@@ -198,13 +199,16 @@ def validate_outcomes(data, *, account, many: bool) -> list[dict]:
     return serializer.validated_data if many else [serializer.validated_data]
 
 
-class OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OutcomeViewSet(
+    AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """CRM outcomes. POST one object or a list of up to 1,000, upserted on (crm, external_id);
     a bad item rejects the whole list. GET one outcome for its `history`."""
 
     serializer_class = OutcomeInputSerializer  # the tenancy matrix reads the writable fields
     filterset_class = OutcomeFilter
     pagination_class = OccurredAtCursorPagination
+    audit_resource = "outcomes"
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):

@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 from attribution.api import report_outputs as outputs
 from attribution.reports import exports, groups, rollups, selectors
 from campaigns.api.tenancy import request_account
+from campaigns.audit.api import AuditedReads
+from campaigns.audit.models import AuditAction
 from campaigns.models import Role
 
 READERS = (Role.FINANCE, Role.REPORTING, Role.ADMIN)
@@ -93,10 +95,11 @@ class RoiView(ReportView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class CostPerCallView(ReportView):
+class CostPerCallView(AuditedReads, ReportView):
     """The finance export: per campaign, or per day or month and campaign, with a Total line."""
 
     renderer_classes = [renderers.JSONRenderer, CsvRenderer, XlsxRenderer]
+    audit_resource, audit_action = "cost_per_call", AuditAction.EXPORT
 
     class InputSerializer(ReportInput):
         group_by = serializers.ChoiceField(
@@ -124,6 +127,7 @@ class CostPerCallView(ReportView):
         params = self.parse(request, self.InputSerializer)
         kind = params.pop("format", None) or request.accepted_renderer.format
         report = selectors.cost_per_call(account=request_account(request), **params)
+        self.audit_count = len(report.rows)  # a CSV or XLSX body cannot be counted after
         headers = exports.stamp(report.meta)
         if kind == "json":
             request.accepted_renderer = renderers.JSONRenderer()

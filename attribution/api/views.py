@@ -7,6 +7,7 @@ from attribution import selectors
 from attribution.models import VisitorSession
 from campaigns.api.pagination import StartedAtCursorPagination
 from campaigns.api.tenancy import request_account
+from campaigns.audit.api import AuditedReads
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -45,11 +46,12 @@ class SessionFilter(django_filters.FilterSet):
         fields = ["campaign", "keyword", "visitor_id", "channel", "gclid", "is_bot"]
 
 
-class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     """Visitor sessions as the DNI endpoint recorded them; the id is the DNI `session_id`."""
 
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
+    audit_resource = "sessions"
     pagination_class = StartedAtCursorPagination
 
     def get_queryset(self):

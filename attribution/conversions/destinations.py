@@ -4,6 +4,8 @@ from django.db import IntegrityError, transaction
 
 from attribution.conversions import rules
 from attribution.models import Conversion, ConversionRule, Destination
+from campaigns.audit import services as audit
+from campaigns.audit.models import AuditAction
 from campaigns.errors import Conflict, Invalid
 from campaigns.models import Account
 
@@ -52,7 +54,44 @@ def _replace_rules(destination: Destination, items: list[dict]) -> None:
 def create_destination(
     *, account: Account, rules: list[dict] | None = None, **fields
 ) -> Destination:
-    return _save(Destination(account=account, **fields), rules or [])
+    destination = _save(Destination(account=account, **fields), rules or [])
+    _audit(
+        account,
+        destination,
+        AuditAction.CREATE,
+        fields=sorted(fields),
+        credentials=fields.get("credentials"),
+        rules=rules,
+    )
+    return destination
+
+
+def _audit(
+    account: Account,
+    destination: Destination,
+    action: str,
+    *,
+    fields: list[str],
+    credentials: dict | None,
+    rules: list[dict] | None,
+) -> None:
+    """One audit event in the write's transaction: the changed field names and the names of
+    the credential keys written or removed, never a credential's value."""
+    detail: dict = {
+        "fields": [name for name in fields if name != "credentials"],
+        "kind": destination.kind,
+    }
+    if credentials is not None:
+        detail["credentials"] = sorted(credentials)
+    if rules is not None:
+        detail["rules"] = len(rules)
+    audit.record_change(
+        account=account,
+        action=action,
+        resource="destinations",
+        object_id=destination.pk,
+        detail=detail,
+    )
 
 
 @transaction.atomic
@@ -68,13 +107,23 @@ def update_destination(
     removed), so a PATCH that rotates one secret need not resend the others; changed
     credentials drop the cached OAuth token. `rules`, when given, replace the rules."""
     destination = Destination.objects.select_for_update().get(pk=destination.pk, account=account)
+    changed = audit.changed_fields(destination, fields)
     for name, value in fields.items():
         setattr(destination, name, value)
     if credentials is not None:
         merged = {**destination.credentials, **credentials}
         destination.credentials = {key: value for key, value in merged.items() if value}
         destination.token_cache = {}
-    return _save(destination, rules)
+    destination = _save(destination, rules)
+    _audit(
+        account,
+        destination,
+        AuditAction.UPDATE,
+        fields=changed,
+        credentials=credentials,
+        rules=rules,
+    )
+    return destination
 
 
 @transaction.atomic
@@ -82,4 +131,11 @@ def delete_destination(*, account: Account, destination: Destination) -> None:
     """Only a destination with no outbox rows: its rows are history (disable it instead)."""
     if Conversion.objects.filter(destination=destination).exists():
         raise Conflict(f"Destination {destination.pk} has conversions; set enabled=false instead.")
+    audit.record_change(
+        account=account,
+        action=AuditAction.DELETE,
+        resource="destinations",
+        object_id=destination.pk,
+        detail={"kind": destination.kind},
+    )
     destination.delete()

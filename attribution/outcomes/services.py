@@ -12,6 +12,8 @@ from django.utils import timezone
 from attribution.conversions import services as conversions
 from attribution.models import MatchMethod, Outcome, OutcomeChange
 from attribution.outcomes import matching, rules
+from campaigns.audit import services as audit
+from campaigns.audit.models import AuditAction
 from campaigns.errors import Invalid
 from campaigns.models import Account, CrmStageMapping
 
@@ -234,13 +236,31 @@ def _save_mapping(mapping: CrmStageMapping) -> CrmStageMapping:
 
 @transaction.atomic
 def create_stage_mapping(*, account: Account, **fields) -> CrmStageMapping:
-    return _save_mapping(CrmStageMapping(account=account, **fields))
+    mapping = _save_mapping(CrmStageMapping(account=account, **fields))
+    _audit_mapping(account, mapping, AuditAction.CREATE, sorted(fields))
+    return mapping
 
 
 @transaction.atomic
 def update_stage_mapping(
     *, account: Account, mapping: CrmStageMapping, **fields
 ) -> CrmStageMapping:
+    changed = audit.changed_fields(mapping, fields)
     for name, value in fields.items():
         setattr(mapping, name, value)
-    return _save_mapping(mapping)
+    mapping = _save_mapping(mapping)
+    if changed:
+        _audit_mapping(account, mapping, AuditAction.UPDATE, changed)
+    return mapping
+
+
+def _audit_mapping(
+    account: Account, mapping: CrmStageMapping, action: str, fields: list[str]
+) -> None:
+    audit.record_change(
+        account=account,
+        action=action,
+        resource="crm_stages",
+        object_id=mapping.pk,
+        detail={"fields": fields, "crm": mapping.crm},
+    )

@@ -13,6 +13,7 @@ from attribution.models import Outcome, VisitorSession
 from calls.context import call_context
 from calls.models import Call
 from campaigns.api.tenancy import request_account
+from campaigns.audit.api import AuditedReads
 
 CLICK_IDS = ["gclid", "gbraid", "wbraid", "msclkid", "fbclid"]
 UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
@@ -119,7 +120,9 @@ class CallContextSerializer(serializers.Serializer):
     )
 
 
-class CallContextView(APIView):
+class CallContextView(AuditedReads, APIView):
+    audit_resource = "call_context"
+
     @extend_schema(
         summary="The caller's journey behind a call",
         description="For a CRM screen pop: the call, its attribution and session (landing page, "

@@ -13,6 +13,7 @@ from campaigns import phones
 from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import StartedAtCursorPagination
 from campaigns.api.tenancy import StrictSerializerMixin, request_account
+from campaigns.audit.api import AuditedReads
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -118,6 +119,7 @@ class CallFilter(django_filters.FilterSet):
 
 @idempotent_posts
 class CallViewSet(
+    AuditedReads,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -128,6 +130,7 @@ class CallViewSet(
 
     serializer_class = CallSerializer
     filterset_class = CallFilter
+    audit_resource = "calls"
     pagination_class = StartedAtCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
