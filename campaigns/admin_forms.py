@@ -55,6 +55,13 @@ class AccountForm(AccountScopedForm):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
+    def clean_retention_days(self):
+        # The API's bounds (and the database's), said in words rather than a constraint name.
+        days = self.cleaned_data.get("retention_days")
+        if days is not None and not 30 <= days <= 3650:
+            raise forms.ValidationError("Keep data 30 to 3650 days, or leave empty to keep it.")
+        return days
+
     def clean_twilio_auth_token(self):
         return self.cleaned_data["twilio_auth_token"] or self.instance.twilio_auth_token
 

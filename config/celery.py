@@ -14,5 +14,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Autodiscovery imports `<app>.tasks` only; tasks of a sub-package are named here.
 app.autodiscover_tasks(
-    ["attribution.dni", "attribution.credits", "attribution.reports", "attribution.conversions"]
+    [
+        "attribution.dni",
+        "attribution.credits",
+        "attribution.reports",
+        "attribution.conversions",
+        "attribution.privacy",
+    ]
 )

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from attribution.api import conversions as conversion_views
 from attribution.api import crm as crm_views
 from attribution.api import outcomes as outcome_views
+from attribution.api import privacy as privacy_views
 from attribution.api import reports as report_views
 from attribution.api import views as attribution_views
 from attribution.dni import snippet_view
@@ -41,6 +42,7 @@ api_v1 = [
     path("reports/roi/", report_views.RoiView.as_view(), name="report-roi"),
     path("reports/cost-per-call/", report_views.CostPerCallView.as_view(), name="report-cost"),
     path("reports/call-kpis/", report_views.CallKpisView.as_view(), name="report-call-kpis"),
+    path("privacy/erasure/", privacy_views.ErasureView.as_view(), name="privacy-erasure"),
     *router.urls,
 ]
 

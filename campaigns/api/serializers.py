@@ -50,6 +50,7 @@ class AccountSerializer(StrictModelSerializer):
             "public_key",
             "lookback_days",
             "match_window_days",
+            "retention_days",
             "twilio_auth_token",
             "created_at",
         ]
@@ -58,6 +59,8 @@ class AccountSerializer(StrictModelSerializer):
             "twilio_auth_token": {"write_only": True},
             "lookback_days": {"min_value": 1, "max_value": 365},
             "match_window_days": {"min_value": 1, "max_value": 365},
+            # Past it, calls and sessions are anonymised daily (docs/privacy.md); null: kept.
+            "retention_days": {"min_value": 30, "max_value": 3650},
         }
 
     def validate_currency(self, value):
