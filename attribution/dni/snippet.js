@@ -1,12 +1,13 @@
 /*! Callpath DNI snippet (docs/dni.md).
- * data-callpath-numbers="2125550100,..." on the script tag: replace only these (recommended);
- *   without it, any US/NANP number written with separators, parentheses or +1 is replaced.
- * Consent: window.callpathConsent = false (any time) or data-callpath-consent="false": no
- *   visitor id is stored (a stored one is deleted); the per-tab session id is still kept.
- * data-callpath-ignore on an element: leave it and its content alone.
- * Callpath.refresh() -> Promise<number|null>, Callpath.number(), Callpath.sessionId().
- * Fail safe: if the API errs, is slow (1.5 s) or has no number, the page keeps its numbers.
  */
+// data-callpath-numbers="2125550100,..." on the script tag: replace only these (recommended);
+//   without it, any US/NANP number written with separators, parentheses or +1 is replaced.
+// data-callpath-ignore on an element: leave it and its content alone.
+// data-callpath-consent="required": store nothing on the device until consent (see below).
+// Callpath.refresh() -> Promise<number|null>, Callpath.number(), Callpath.sessionId(),
+//   Callpath.consent(true|false).
+// Fail safe: if the API errs, is slow (1.5 s) or has no number, the page keeps its numbers.
+// (The served copy drops these comment lines and indentation: snippet_view.py.)
 (function () {
   "use strict";
   var KEY = __CALLPATH_KEY__;
@@ -22,17 +23,40 @@
   var PHONE = new RegExp("(^|[^\\w+])((?:\\+?1" + SEP + ")?(?:\\(\\d{3}\\)|\\d{3})" + SEP +
     "\\d{3}" + SEP + "\\d{4})(?!\\d)", "g");
 
-  var script = document.currentScript; // null only where the tag was not run the usual way
+  // null only where the tag was not run the usual way
+  var script = document.currentScript;
   try { script = script || document.querySelector('script[src*="/dni/v1/' + KEY + '.js"]'); }
   catch (e) { /* a key that is no valid selector text: no attributes, then */ }
   var attr = function (name) { return script ? script.getAttribute(name) : null; };
-  var list = attr("data-callpath-numbers"); // 10-digit numbers to replace, or any if none
+  // 10-digit numbers to replace, or any if none
+  var list = attr("data-callpath-numbers");
   var listed = list ? list.split(/[,;]/).map(national).filter(Boolean) : null;
 
-  var current = null; // {e164, display} shown now, or null
-  var originals = new WeakMap(); // text node or <a> -> [original text/href, what we wrote]
+  // Consent. With data-callpath-consent="required" (or the older "false") nothing is read
+  // from or written to the device (cookie, localStorage, sessionStorage) until a signal
+  // grants consent; without the attribute consent is assumed until a signal denies it. The
+  // latest signal wins: window.callpathConsent = true|false, Callpath.consent(true|false), a
+  // "callpath:consent" event on window (detail true|false), and, with "required", Google
+  // Consent Mode's analytics_storage (or data-callpath-consent-google) in the dataLayer.
+  // Without consent the page keeps its numbers; with data-callpath-consent-swap="anonymous"
+  // (the default without "required") numbers are swapped with a session held in page memory
+  // only and sent with consent: false, so the server stores no visitor id either.
+  var mode = attr("data-callpath-consent"), swapping = attr("data-callpath-consent-swap");
+  var required = mode === "required" || mode === "false";
+  var anonymous = swapping ? swapping === "anonymous" : mode !== "required";
+  var GKEY = attr("data-callpath-consent-google") || "analytics_storage";
+  // the latest signal (true/false), and Google's ("granted"...)
+  var said = null, google = null;
+  // the session {id, number, expires}; in sessionStorage too, with consent
+  var memo = {};
+
+  // {e164, display} shown now, or null
+  var current = null;
+  // text node or <a> -> [original text/href, what we wrote]
+  var originals = new WeakMap();
   var timer = null, lastSent = 0, pending = null, stopped = false, lastUrl = location.href;
-  var touched = false, nextDelay = HEARTBEAT; // touched: a number was shown at least once
+  // touched: a number was shown at least once
+  var touched = false, nextDelay = HEARTBEAT;
 
   function national(s) {
     var d = String(s).replace(/\D/g, "");
@@ -50,7 +74,8 @@
   // The tracking number in the original's format: digits replaced in place.
   function render(original) {
     var e = current.e164;
-    if (!/^\+1\d{10}$/.test(e)) return current.display; // not NANP: no common format
+    // not NANP: no common format
+    if (!/^\+1\d{10}$/.test(e)) return current.display;
     var digits = original.replace(/\D/g, "").length === 11 ? e.slice(1) : e.slice(2);
     var i = 0;
     return original.replace(/\d/g, function () { return digits[i++]; });
@@ -69,7 +94,8 @@
     var phone = m[2];
     try { phone = decodeURIComponent(phone); } catch (e) { /* as it is */ }
     if (!wanted(phone, true)) return href;
-    var plain = phone !== m[2] || !/^\+1/.test(current.e164); // was %-encoded, or not NANP
+    // was %-encoded, or not NANP
+    var plain = phone !== m[2] || !/^\+1/.test(current.e164);
     return m[1] + (plain ? current.e164 : render(phone)) + m[3];
   }
 
@@ -102,10 +128,13 @@
     if (!el || el.closest(SKIP)) return;
     if (root.nodeType === 3) return apply(root, readText, writeText, swapText);
     if (isTel(el)) apply(el, readHref, writeHref, swapHref);
-    var walker = document.createTreeWalker(root, 5, { // SHOW_ELEMENT | SHOW_TEXT
+    // SHOW_ELEMENT | SHOW_TEXT
+    var walker = document.createTreeWalker(root, 5, {
       acceptNode: function (n) {
-        if (n.nodeType === 3) return /\d/.test(n.data) ? 1 : 3; // ACCEPT : SKIP
-        return n.matches(SKIP) ? 2 : isTel(n) ? 1 : 3; // REJECT (the whole subtree) : ...
+        // ACCEPT : SKIP
+        if (n.nodeType === 3) return /\d/.test(n.data) ? 1 : 3;
+        // REJECT (the whole subtree) : ...
+        return n.matches(SKIP) ? 2 : isTel(n) ? 1 : 3;
       },
     });
     for (var n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -121,7 +150,8 @@
     try {
       records.forEach(function (r) {
         if (r.type === "childList") r.addedNodes.forEach(swapTree);
-        else swapTree(r.target); // text changed, or an href
+        // text changed, or an href
+        else swapTree(r.target);
       });
     } catch (e) { /* never break the page */ }
   }).observe(document.documentElement, {
@@ -148,16 +178,38 @@
     } catch (e) { return false; }
   }
 
-  function consented() {
-    return window.callpathConsent !== false && attr("data-callpath-consent") !== "false";
+  function consented() { return said === null ? !required : said; }
+
+  // A signal. Denied: every stored id is removed (again, harmlessly, if none is stored).
+  function consent(value) {
+    var was = consented();
+    said = value === true || value === "granted";
+    if (!said) forget();
+    if (said === was) return;
+    // from now on the session is the tab's
+    if (said) keep(memo.id ? memo : session());
+    else if (!anonymous) { memo = {}; show(null); }
+    // tell the server (after a request in flight)
+    Promise.resolve(pending).then(run);
+  }
+
+  function forget() {
+    put("localStorage", VID, null);
+    put("sessionStorage", SID, null);
+    setCookie("", -1);
+  }
+
+  // Google Consent Mode: gtag("consent", "default"|"update", {analytics_storage: ...}) pushes
+  // its arguments to the dataLayer; the latest entry naming GKEY is Google's current state.
+  function readGoogle() {
+    var state = null;
+    (window.dataLayer || []).forEach(function (e) {
+      if (e && e[0] === "consent" && e[2] && e[2][GKEY]) state = e[2][GKEY];
+    });
+    if (state && state !== google) consent(google = state);
   }
 
   function visitorId() {
-    if (!consented()) {
-      put("localStorage", VID, null);
-      setCookie("", -1);
-      return null;
-    }
     var id = get("localStorage", VID) || readCookie();
     return /^[\w.-]{8,64}$/.test(id || "") ? id : null;
   }
@@ -181,14 +233,18 @@
   function session() {
     try { return JSON.parse(get("sessionStorage", SID)) || {}; } catch (e) { return {}; }
   }
+  function keep(s) {
+    memo = s;
+    if (consented()) put("sessionStorage", SID, s.id ? JSON.stringify(s) : null);
+  }
 
   function post() {
     var s, stop, ctrl = new AbortController();
     lastSent = Date.now();
     return Promise.resolve().then(function () {
-      s = session();
+      s = memo;
       var body = { key: KEY, url: location.href, referrer: document.referrer };
-      var vid = visitorId();
+      var vid = consented() ? visitorId() : (body.consent = false, null);
       if (s.id) body.session_id = s.id;
       if (vid) body.visitor_id = vid;
       stop = setTimeout(function () { ctrl.abort(); }, TIMEOUT);
@@ -203,35 +259,41 @@
         nextDelay = Math.max(parseInt(r.headers.get("Retry-After"), 10) || 60, 1) * 1000;
         return null;
       }
-      if (r.status === 403 || r.status === 404) { // wrong origin or key: asking again won't help
+      // wrong origin or key: asking again won't help
+      if (r.status === 403 || r.status === 404) {
         stopped = true;
         console.warn("Callpath: API said " + r.status + "; check the key and allowed origins");
         return null;
       }
-      if (r.status === 400 && s.id) put("sessionStorage", SID, null);
+      if (r.status === 400 && s.id) keep({});
       return r.ok ? r.json() : null;
     }).then(function (a) {
       if (!a || !a.session_id) return lapse();
       // A 201 for a session_id we sent means it had expired: this is the new one.
-      put("sessionStorage", SID, JSON.stringify({
-        id: a.session_id, number: a.number, expires: Date.parse(a.expires_at) || 0,
-      }));
+      keep({ id: a.session_id, number: a.number, expires: Date.parse(a.expires_at) || 0 });
       keepVisitor(a.visitor_id);
       show(a.number);
       return current;
     }).catch(function () {
       clearTimeout(stop);
-      return lapse(); // timeout, network or CORS error
+      // timeout, network or CORS error
+      return lapse();
     });
   }
 
   // No answer: the session's number stays until its lease ends, then the page's own is back.
   function lapse() {
-    if (!(session().expires > Date.now())) show(null);
+    if (!(memo.expires > Date.now())) show(null);
     return current;
   }
 
   function run() {
+    if (required) safe(readGoogle);
+    // nothing to ask yet; look for Google's signal later
+    if (!anonymous && !consented()) {
+      if (required) schedule(HEARTBEAT);
+      return Promise.resolve(current);
+    }
     if (stopped) return Promise.resolve(current);
     if (!pending) {
       pending = post().then(function (n) {
@@ -280,12 +342,33 @@
   window.Callpath = {
     refresh: function () { return run().then(function (n) { safe(swapAll); return n; }); },
     number: function () { return current; },
-    sessionId: function () { return session().id || null; },
+    sessionId: function () { return memo.id || null; },
+    consent: consent,
   };
 
   safe(function () {
-    var cached = session();
-    if (cached.number && cached.expires > Date.now()) show(cached.number);
+    var initial = window.callpathConsent;
+    if (typeof initial === "boolean") consent(initial);
+    // Setting window.callpathConsent later is a signal too (unless the page declared it with
+    // var, which makes it impossible to redefine: then only its value at load counts).
+    Object.defineProperty(window, "callpathConsent", {
+      configurable: true, get: consented, set: consent,
+    });
+  });
+  window.addEventListener("callpath:consent", function (e) { consent(e.detail); });
+  // wrap dataLayer.push: Google's updates count at once
+  if (required) safe(function () {
+    var dl = window.dataLayer = window.dataLayer || [], push = dl.push;
+    dl.push = function () {
+      var result = push.apply(dl, arguments);
+      safe(readGoogle);
+      return result;
+    };
+    readGoogle();
+  });
+  safe(function () {
+    if (consented()) memo = session();
+    if (memo.number && memo.expires > Date.now()) show(memo.number);
   });
   document.addEventListener("DOMContentLoaded", function () { if (current) safe(swapAll); });
   run();
