@@ -7,7 +7,8 @@
 batch (`errors[1]` is the second item's). `message` is a sentence a person can act on."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -38,7 +39,12 @@ def _align_batch_errors(errors, context):
     """DRF reports a batch's errors as {index: errors}; integrators get a list aligned with
     what they sent, `{}` for the good items."""
     request = context.get("request")
-    data = getattr(request, "data", None)
+    try:
+        data = getattr(request, "data", None)
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+        # A body that cannot be parsed (text/plain, multipart without a boundary) is not a
+        # batch; reading it here must not turn the 400 being answered into a 500.
+        data = None
     if not (isinstance(errors, dict) and isinstance(data, list) and errors):
         return errors
     if not all(isinstance(key, int) or str(key).isdigit() for key in errors):
@@ -71,3 +77,12 @@ def api_exception_handler(exc, context):
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+def not_found(request, exception=None):
+    """Django's 404 for a URL no route matches (`/api/v1/calls/0.5/`): the API's error shape
+    under /api/, where clients parse JSON; Django's own page elsewhere (the admin)."""
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "message": f"No such path: {request.path}", "errors": {}}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)

@@ -60,3 +60,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+
+# A URL no route matches answers JSON under /api/ (config.exceptions.not_found).
+handler404 = "config.exceptions.not_found"

@@ -3,7 +3,30 @@
 Its own module because DRF reads DEFAULT_FILTER_BACKENDS while `rest_framework.generics` is
 being imported: this module must not import DRF's views itself."""
 
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django_filters import IsoDateTimeFilter
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, in UTC. Python reads offsets up to ±23:59 and years 1 to 9999, but
+    PostgreSQL refuses an offset past ±15:59 ("time zone displacement out of range": a 500);
+    in UTC every such moment is a value PostgreSQL takes, and one that leaves Python's range
+    when moved there is bad input."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or moment.utcoffset() is None:
+            return moment
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError(
+                "This moment is out of range: send a year from 1 to 9999.", code="overflow"
+            ) from None
 
 
 class AccountScopedFilterBackend(DjangoFilterBackend):
@@ -16,6 +39,10 @@ class AccountScopedFilterBackend(DjangoFilterBackend):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is None or getattr(request, "auth", None) is None:
             return filterset
+        for field in filterset.filters.values():
+            if isinstance(field, IsoDateTimeFilter):  # each filterset has its own copies
+                field.field_class = UtcIsoDateTimeField
+                field.__dict__.pop("_field", None)  # a form field built before the swap
         account = request.auth.account
         for name, field in filterset.filters.items():
             choices = getattr(field, "queryset", None)

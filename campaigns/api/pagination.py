@@ -1,4 +1,4 @@
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 
 MAX_PAGE_SIZE = 500
@@ -32,6 +32,15 @@ class IdCursorPagination(CursorPagination):
                 }
             )
         return size
+
+    def decode_cursor(self, request):
+        # DRF answers 404 to a cursor it cannot read; it is bad input, said as such.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise serializers.ValidationError(
+                {self.cursor_query_param: ["Not a cursor we gave out: follow `next` as given."]}
+            ) from None
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
