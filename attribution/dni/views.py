@@ -149,7 +149,8 @@ def sessions(request):
         f"key:{key}", limit=settings.DNI_RATE_PER_KEY
     )
     if retry:
-        response = _error(429, "throttled", "Too many requests.", Retry_After=str(retry))
+        message = f"Too many requests; retry after {retry} s (Retry-After)."
+        response = _error(429, "throttled", message, Retry_After=str(retry))
         return _cors(response, origin)
 
     try:

@@ -223,3 +223,20 @@ def test_the_limiter_tries_redis_again_after_the_outage_window(settings, redis_d
     assert ratelimit.count("x", limit=1) is None  # still within the 5 s it remembers
     clock.now = NOW + ratelimit.OUTAGE_SECONDS
     assert ratelimit.count("x", limit=1).allowed
+
+
+def test_the_dni_endpoint_counts_on_the_same_limiter(db, settings):
+    settings.DNI_RATE_PER_IP = 1
+    account = AccountFactory(allowed_origins=[ORIGIN])
+    pool = PoolFactory(campaign=CampaignFactory(account=account, channel="direct"), is_default=True)
+    PoolNumberFactory(pool=pool, e164="+12125550142")
+    body = {"key": account.public_key, "url": f"{ORIGIN}/"}
+    assert post(browser(), body).status_code == 201
+    throttled = post(browser(), body)
+    assert throttled.status_code == 429
+    assert throttled["Retry-After"] == "45"
+    assert throttled.json() == {
+        "code": "throttled",
+        "message": "Too many requests; retry after 45 s (Retry-After).",
+        "errors": {},
+    }
