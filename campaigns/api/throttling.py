@@ -23,6 +23,7 @@ from rest_framework.throttling import BaseThrottle
 
 from campaigns import ratelimit
 from campaigns.models import ApiKey
+from config.schema import ERROR_COMPONENT, ERROR_SCHEMA
 
 DEFAULT_SCOPE = "default"
 
@@ -75,8 +76,6 @@ BODY_METHODS = {"post", "put", "patch"}
 
 
 def _error_response(description: str, headers: dict | None = None) -> dict:
-    from config.schema import ERROR_COMPONENT
-
     response = {
         "description": description,
         "content": {
@@ -93,8 +92,6 @@ def document_limits(result, generator, request, public):
     `Retry-After`), every one with a body 413, and every success carries the RateLimit-*
     headers. Only paths under /api/v1/ are rate limited. The other error answers are
     config.schema's (the same Error component)."""
-    from config.schema import ERROR_COMPONENT, ERROR_SCHEMA
-
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault(
         ERROR_COMPONENT, ERROR_SCHEMA
     )
