@@ -18,6 +18,7 @@ def test_account_shows_settings_and_hides_the_twilio_token(api, account):
         "public_key": account.public_key,
         "lookback_days": 30,
         "match_window_days": 30,
+        "retention_days": None,
         "created_at": body["created_at"],
     }
 
