@@ -12,6 +12,7 @@ import uuid
 import pytest
 import redis
 from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
 
 from campaigns import ratelimit
 from tests.attribution.dni_helpers import ORIGIN, browser, post
@@ -240,3 +241,29 @@ def test_the_dni_endpoint_counts_on_the_same_limiter(db, settings):
         "message": "Too many requests; retry after 45 s (Retry-After).",
         "errors": {},
     }
+
+
+def test_the_schema_documents_429_413_and_the_rate_limit_headers():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    listing = schema["paths"]["/api/v1/campaigns/"]["get"]["responses"]
+    create = schema["paths"]["/api/v1/campaigns/"]["post"]["responses"]
+    assert set(listing["429"]["headers"]) == {
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "RateLimit-Policy",
+    }
+    assert listing["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert "RateLimit-Remaining" in listing["200"]["headers"]
+    assert "413" not in listing
+    assert "413" in create
+    operations = [
+        operation
+        for path, methods in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for operation in methods.values()
+    ]
+    assert all("429" in operation["responses"] for operation in operations)
