@@ -24,7 +24,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from django.db import InterfaceError, OperationalError
+from rest_framework.test import APIClient
 
+from campaigns.api.auth import ApiKeyAuthentication
 from tests.fault_helpers import (
     ROOT,
     PrivatePostgres,
@@ -338,3 +341,35 @@ def test_postgres_stopped_for_seconds_answers_503s_and_healthz_down_then_recover
     assert recovery < 8.0
     assert after[:2] == (200, {"status": "ok", "database": "ok", "broker": "ok"})
     assert assert_nothing_half_written(service, answers) == len(outage)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("couldn't get a connection after 3.00 sec"),
+        InterfaceError("connection already closed"),
+    ],
+)
+def test_a_database_error_in_any_view_is_a_503_in_the_error_shape_with_retry_after(
+    monkeypatch, error
+):
+    def unreachable(self, request):
+        raise error
+
+    monkeypatch.setattr(ApiKeyAuthentication, "authenticate", unreachable)
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/calls/", HTTP_AUTHORIZATION="Bearer cp_any")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json()["code"] == "database_unavailable"
+    assert response.json()["errors"] == {}
+
+
+def test_any_other_error_stays_a_500(monkeypatch):
+    def broken(self, request):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(ApiKeyAuthentication, "authenticate", broken)
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/calls/", HTTP_AUTHORIZATION="Bearer cp_any")
+    assert response.status_code == 500
