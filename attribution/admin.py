@@ -18,6 +18,7 @@ from attribution.models import (
 from attribution.models.credits import RemovalEffect
 from attribution.outcomes import services as outcome_services
 from campaigns.admin_scoping import AccountScopedAdmin, adopt
+from campaigns.audit.admin_access import PersonalDataAdmin
 from campaigns.models import Channel, CrmStageMapping
 
 
@@ -44,7 +45,9 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(VisitorSession)
-class VisitorSessionAdmin(ReadOnlyAdmin):
+class VisitorSessionAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+    audit_resource = "sessions"
+    masked_fields = {"ip": "ip", "email": "email"}
     list_display = [
         "started_at",
         "visitor_id",
@@ -104,7 +107,7 @@ class OutcomeChangeInline(admin.TabularInline):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(AccountScopedAdmin):
+class OutcomeAdmin(PersonalDataAdmin, AccountScopedAdmin):
     """Outcomes come from CRMs; a person corrects one here, through the same service as the
     API, so the change is in its history under the staff user's name."""
 
@@ -152,6 +155,8 @@ class OutcomeAdmin(AccountScopedAdmin):
         "updated_at",
     ]
     inlines = [OutcomeChangeInline]
+    audit_resource = "outcomes"
+    masked_fields = {"caller_e164": "phone", "caller_raw": "digits", "email": "email"}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

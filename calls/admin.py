@@ -7,8 +7,9 @@ from django.db import models
 
 from calls import services
 from calls.models import BlockedNumber, Call
-from campaigns import phones
+from campaigns import masking, phones
 from campaigns.admin_scoping import AccountScopedAdmin, AccountScopedForm
+from campaigns.audit.admin_access import PersonalDataAdmin
 
 
 def minutes_seconds(seconds: int | None) -> str:
@@ -18,7 +19,9 @@ def minutes_seconds(seconds: int | None) -> str:
 
 
 @admin.register(Call)
-class CallAdmin(AccountScopedAdmin):
+class CallAdmin(PersonalDataAdmin, AccountScopedAdmin):
+    audit_resource = "calls"
+    masked_fields = {"caller_e164": "phone", "caller_raw": "digits", "recording_url": "recording"}
     list_display = [
         "started_at",
         "caller",
@@ -67,7 +70,7 @@ class CallAdmin(AccountScopedAdmin):
     @admin.display(description="Caller", ordering="caller_e164")
     def caller(self, call):
         # A withheld or invalid caller ID has no E.164: show what the network sent.
-        return call.caller_e164 or call.caller_raw or "withheld"
+        return masking.shown_caller(call.caller_e164, call.caller_raw, role=self.role_of(call))
 
     @admin.display(description="Duration", ordering="duration_seconds")
     def duration(self, call):

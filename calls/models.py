@@ -130,4 +130,7 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.caller_e164 or self.caller_raw or 'unknown'} → {self.tracking_e164}"
+        # No caller number: this text lands in admin titles, links to the call from outcomes
+        # and conversions, and django_admin_log rows kept forever, where masking for
+        # `reporting` members (campaigns.masking) and erasure cannot reach it.
+        return f"Call {self.pk} to {self.tracking_e164}"

@@ -12,6 +12,7 @@ from attribution.dni import sizing
 from campaigns import call_flow, services
 from campaigns.admin_forms import AccountForm, CampaignForm, CostForm, NumberForm, PoolForm
 from campaigns.admin_scoping import AccountScopedAdmin, adopt, count_of
+from campaigns.audit import admin as audit_admin  # noqa: F401  (registers AuditEventAdmin)
 from campaigns.models import (
     Account,
     ApiKey,

@@ -13,6 +13,7 @@ from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from campaigns.api.pagination import IdCursorPagination
 from campaigns.api.tenancy import ScopedRelatedField, StrictSerializerMixin, request_account
 from campaigns.audit.api import AuditedReads
+from campaigns.masking import MaskedField
 
 MAX_BATCH = 1000
 
@@ -114,7 +115,9 @@ class OutcomeInputSerializer(StrictSerializerMixin, serializers.ModelSerializer)
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
-    caller_number = serializers.SerializerMethodField()
+    caller_number = MaskedField("phone", source="caller_e164")  # masked for reporting/finance
+    caller_raw = MaskedField("digits")
+    email = MaskedField("email")
 
     class Meta:
         model = Outcome
@@ -136,9 +139,6 @@ class OutcomeSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    def get_caller_number(self, outcome) -> str | None:
-        return outcome.caller_e164 or None
 
 
 class OutcomeChangeSerializer(serializers.ModelSerializer):

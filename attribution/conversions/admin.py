@@ -12,6 +12,7 @@ from attribution.conversions import destinations as destination_services
 from attribution.conversions import services
 from attribution.models import Conversion, ConversionRule, ConversionStatus, Destination
 from campaigns.admin_scoping import AccountScopedAdmin, AccountScopedForm, adopt
+from campaigns.audit.admin_access import PersonalDataAdmin
 from campaigns.errors import DomainError
 
 COUNTED = ["pending", "sent", "accepted", "rejected", "retry", "skipped", "dead"]
@@ -118,7 +119,7 @@ class ConversionStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Conversion)
-class ConversionAdmin(AccountScopedAdmin):
+class ConversionAdmin(PersonalDataAdmin, AccountScopedAdmin):
     """The outbox, row by row. Rows are written by outcomes and calls, never by hand; a person
     may only retry one."""
 
@@ -141,6 +142,7 @@ class ConversionAdmin(AccountScopedAdmin):
     actions = ["retry"]
     readonly_fields = ["payload_json"]
     exclude = ["payload"]
+    audit_resource = "conversions"
 
     def has_add_permission(self, request):
         return False
@@ -158,6 +160,8 @@ class ConversionAdmin(AccountScopedAdmin):
 
     @admin.display(description="Payload")
     def payload_json(self, row):
+        if self.is_masked(row):  # hashed phone numbers and emails: still personal data
+            return "hidden for your role"
         return format_html("<pre>{}</pre>", json.dumps(row.payload, indent=2, sort_keys=True))
 
     @admin.action(description="Retry the selected conversions")

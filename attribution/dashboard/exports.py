@@ -29,4 +29,5 @@ def response(params: dict) -> HttpResponse:
         body, content_type = exports.to_xlsx(report), exports.XLSX_MEDIA_TYPE
     answer = HttpResponse(body, content_type=content_type, headers=exports.stamp(report.meta))
     answer["Content-Disposition"] = f'attachment; filename="{exports.filename(report.meta, kind)}"'
+    answer.rows = len(report.rows)  # for the audit event of the export (views.export)
     return answer

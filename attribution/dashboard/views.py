@@ -13,6 +13,9 @@ from django.urls import reverse
 
 from attribution.dashboard import exports, forms, pages
 from attribution.reports import selectors as reports
+from campaigns import masking
+from campaigns.audit import admin_access
+from campaigns.audit.models import AuditAction
 from campaigns.models import Campaign
 
 # Reading figures means reading what they are made of.
@@ -65,16 +68,14 @@ def campaign(request, campaign_id: int | None = None, *, site):
         if found is None:
             raise Http404("No such campaign in this account.")
     title = found.name if found else "Unattributed calls"
-    return _page(
-        request,
-        site,
-        "campaign.html",
-        form,
-        {
-            "title": title,
-            **pages.campaign_page(form, found),
-        },
-    )
+    page = pages.campaign_page(form, found)
+    # The page lists callers: masked for a reporting or finance member, and an audited read.
+    role = admin_access.role_in(request.user, account)
+    for call in page["calls"]:
+        call.caller_shown = masking.shown_caller(call.caller_e164, call.caller_raw, role=role)
+    if page["calls"]:
+        admin_access.record_read(request, account, resource="calls", count=len(page["calls"]))
+    return _page(request, site, "campaign.html", form, {"title": title, **page})
 
 
 def live(request, *, site):
@@ -92,4 +93,12 @@ def export(request, *, site):
     form = _form(request, forms.ExportForm)
     if not form.is_valid():
         return _page(request, site, "roi.html", form, {"title": "ROI by campaign"}, status=400)
-    return exports.response(form.cleaned_data)
+    answer = exports.response(form.cleaned_data)
+    admin_access.record_read(
+        request,
+        form.cleaned_data["account"],
+        resource="cost_per_call",
+        count=answer.rows,
+        action=AuditAction.EXPORT,
+    )
+    return answer

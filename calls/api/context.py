@@ -14,6 +14,7 @@ from calls.context import call_context
 from calls.models import Call
 from campaigns.api.tenancy import request_account
 from campaigns.audit.api import AuditedReads
+from campaigns.masking import MaskedField
 
 CLICK_IDS = ["gclid", "gbraid", "wbraid", "msclkid", "fbclid"]
 UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
@@ -21,7 +22,8 @@ UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
 
 class ContextCallSerializer(serializers.ModelSerializer):
     tracking_number = serializers.CharField(source="tracking_e164")
-    caller_number = serializers.CharField(source="caller_e164", allow_null=True)
+    caller_number = MaskedField("phone", source="caller_e164")  # masked for reporting/finance
+    caller_raw = MaskedField("digits")
 
     class Meta:
         model = Call
@@ -137,4 +139,4 @@ class CallContextView(AuditedReads, APIView):
         context = call_context(account=request_account(request), call_id=pk)
         if context is None:
             raise NotFound(f"No call with id {pk} in this account.")
-        return Response(CallContextSerializer(context).data)
+        return Response(CallContextSerializer(context, context={"request": request}).data)

@@ -4,6 +4,7 @@ import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied  # a masked key filtering by caller
 from rest_framework.response import Response
 
 from calls import backfill, inputs, selectors, services
@@ -14,11 +15,14 @@ from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import StartedAtCursorPagination
 from campaigns.api.tenancy import StrictSerializerMixin, request_account
 from campaigns.audit.api import AuditedReads
+from campaigns.masking import MaskedField, sees_personal_data
 
 
 class CallSerializer(serializers.ModelSerializer):
     tracking_number = serializers.CharField(source="tracking_e164")
-    caller_number = serializers.SerializerMethodField()
+    caller_number = MaskedField("phone", source="caller_e164")  # masked for reporting/finance
+    caller_raw = MaskedField("digits")
+    recording_url = MaskedField("recording")
     first_time_caller = serializers.SerializerMethodField()
 
     class Meta:
@@ -47,9 +51,6 @@ class CallSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def get_caller_number(self, call) -> str | None:
-        return call.caller_e164 or None
 
     def get_first_time_caller(self, call) -> bool | None:
         if not call.caller_e164:
@@ -109,6 +110,12 @@ class CallFilter(django_filters.FilterSet):
         fields = ["campaign", "keyword", "status", "external_id", "provider", "spam", "confidence"]
 
     def filter_caller(self, queryset, name, value):
+        if not sees_personal_data(self.request.auth.role):
+            # A masked viewer could otherwise confirm a full number by filtering on it.
+            raise PermissionDenied(
+                f"A '{self.request.auth.role}' key sees caller numbers masked and may not "
+                "filter by caller."
+            )
         account = self.request.auth.account
         try:
             caller = phones.parse_caller_id(value, region=account.region)
