@@ -95,11 +95,16 @@ def _check_body(request, limit: int) -> JsonResponse | None:
     if size is not None:
         return too_large(limit, size) if size > limit else None
     if isinstance(request, ASGIRequest):
-        # The ASGI handler has spooled the whole body already: measure it.
+        # The ASGI handler has spooled the whole body already: measure it, and give it the
+        # length DRF needs to read it at all.
         stream = request._stream
         size = stream.seek(0, io.SEEK_END)
         stream.seek(0)
-        return too_large(limit, size) if size > limit else None
+        if size > limit:
+            return too_large(limit, size)
+        if size:
+            request.META["CONTENT_LENGTH"] = str(size)
+        return None
     environ = getattr(request, "environ", {})
     if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
         return None

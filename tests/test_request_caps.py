@@ -10,12 +10,15 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core import signals
+from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
+from django.http import HttpResponse
 
 from attribution.models import Outcome
 from calls.models import Call
 from campaigns import ratelimit
+from config.limits import RequestLimitsMiddleware
 from tests.attribution.dni_helpers import ORIGIN, browser, post
 from tests.factories import AccountFactory, CampaignFactory, StaticNumberFactory
 
@@ -212,3 +215,24 @@ def test_a_page_of_500_is_allowed_and_the_default_is_50(api, account):
     CampaignFactory.create_batch(60, account=account)
     assert len(api.get("/api/v1/campaigns/", {"page_size": 500}).json()["results"]) == 60
     assert len(api.get("/api/v1/campaigns/").json()["results"]) == 50
+
+
+def asgi_request(body: bytes) -> ASGIRequest:
+    """A request as Django's ASGI handler builds it for a chunked body: spooled, no length."""
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/calls/",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+    }
+    return ASGIRequest(scope, io.BytesIO(body))
+
+
+def test_under_asgi_a_body_without_length_is_measured_and_given_its_length(small_bodies):
+    middleware = RequestLimitsMiddleware(lambda request: HttpResponse(request.body))
+    big = middleware(asgi_request(b"x" * (LIMIT + 1)))
+    small = middleware(asgi_request(b'{"a": 1}'))
+    assert big.status_code == 413
+    assert json.loads(big.content) == too_large(LIMIT + 1)
+    assert (small.status_code, small.content) == (200, b'{"a": 1}')
