@@ -20,7 +20,7 @@ from typing import Any
 
 from attribution.conversions.platforms import hashing
 
-PHONE_PREFIX = "+999"
+PHONE_PREFIX = hashing.ERASED_PHONE_PREFIX
 VISITOR_PREFIX = "erased-"
 # RFC 2606 reserves the `.invalid` TLD; no platform normaliser takes an address without a dot
 # in its domain, so an erased email is never hashed and sent anywhere.

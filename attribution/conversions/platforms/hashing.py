@@ -21,9 +21,16 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+# An erased caller's pseudonym (attribution.privacy.pseudonyms): E.164-shaped so reports still
+# count the caller, but 999 is no country code, so it is no identifier to hash and send.
+ERASED_PHONE_PREFIX = "+999"
+
+
 def e164(number: str) -> str:
-    """The number if it is E.164 (`+` and 7–15 digits), else ""."""
+    """The number if it is E.164 (`+` and 7–15 digits) and not an erased caller's, else ""."""
     number = number.strip()
+    if number.startswith(ERASED_PHONE_PREFIX):
+        return ""
     return number if _E164.match(number) else ""
 
 
