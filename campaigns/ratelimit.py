@@ -83,10 +83,19 @@ def hit(name: str, *, limit: int, now: float | None = None) -> int | None:
 
 
 def client_ip(request) -> str | None:
-    """Who an unauthenticated request is: behind a proxy (BEHIND_PROXY), the first address of
-    X-Forwarded-For, else the peer."""
-    if settings.BEHIND_PROXY and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip() or None
+    """Who an unauthenticated request is: behind a proxy (BEHIND_PROXY), the address the nearest
+    trusted proxy saw, else the peer.
+
+    Each proxy appends the address it received from, so the entries left of our proxies' own are
+    whatever the client sent: a rate limit or a log-in lockout keyed on the first entry could be
+    dodged with a made-up header. With `TRUSTED_PROXY_HOPS` proxies in front of us (default 1),
+    the client is that many entries from the right."""
+    forwarded = request.headers.get("X-Forwarded-For") if settings.BEHIND_PROXY else None
+    if forwarded:
+        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+        hops = max(1, settings.TRUSTED_PROXY_HOPS)
+        if entries:
+            return entries[-hops] if len(entries) >= hops else entries[0]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -278,8 +278,10 @@ CACHES = {
 # Dynamic number insertion: requests per minute per client IP and per public key.
 DNI_RATE_PER_IP = env.int("DNI_RATE_PER_IP", default=120)
 DNI_RATE_PER_KEY = env.int("DNI_RATE_PER_KEY", default=60_000)
-# Behind a proxy, the client is the first address of X-Forwarded-For.
+# Behind a proxy, the client is the address the nearest of TRUSTED_PROXY_HOPS proxies saw: the
+# X-Forwarded-For entry that many from the right (campaigns.ratelimit.client_ip).
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1)
 # REST API requests per minute per API key; the reports (ROI, cost per call, KPIs) have their
 # own, smaller budget (campaigns.api.throttling).
 API_RATE_PER_KEY = env.int("API_RATE_PER_KEY", default=600)

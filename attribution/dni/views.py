@@ -48,12 +48,6 @@ def _cors(response: HttpResponse, origin: str | None) -> HttpResponse:
     return response
 
 
-def _client_ip(request) -> str | None:
-    if settings.BEHIND_PROXY and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @lru_cache(maxsize=4096)
 def _display(e164: str) -> str:
     return phones.display(e164)
@@ -144,7 +138,7 @@ def sessions(request):
         message = f"{origin} is not an allowed origin of this account."
         return _error(403, "origin_not_allowed", message)
 
-    ip = _client_ip(request)
+    ip = ratelimit.client_ip(request)
     retry = ratelimit.hit(f"ip:{ip}", limit=settings.DNI_RATE_PER_IP) or ratelimit.hit(
         f"key:{key}", limit=settings.DNI_RATE_PER_KEY
     )
