@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns import ratelimit
 from campaigns.models import ApiKey
 
 _request: ContextVar[Any] = ContextVar("audit_request", default=None)
@@ -32,7 +33,8 @@ class Actor:
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    # The one rule for a client's address behind proxies (the rate limits and lockout use it).
+    return ratelimit.client_ip(request)
 
 
 def actor_of(request) -> Actor:
