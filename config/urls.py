@@ -15,8 +15,8 @@ from calls.api import context as call_context
 from calls.api import views as call_views
 from calls.twilio import views as twilio_views
 from campaigns.api import views as campaign_views
-from config.health import healthz
 from campaigns.audit import views as audit_views
+from config.health import healthz
 
 router = SimpleRouter(trailing_slash=True)
 router.register("campaigns", campaign_views.CampaignViewSet, basename="campaign")
@@ -31,8 +31,8 @@ router.register("outcomes", outcome_views.OutcomeViewSet, basename="outcome")
 router.register("crm-stages", crm_views.CrmStageMappingViewSet, basename="crm-stage")
 router.register("destinations", conversion_views.DestinationViewSet, basename="destination")
 router.register("conversions", conversion_views.ConversionViewSet, basename="conversion")
-
 router.register("audit-events", audit_views.AuditEventViewSet, basename="audit-event")
+
 api_v1 = [
     path("account/", campaign_views.AccountView.as_view(), name="account"),
     path("calls/<int:pk>/context/", call_context.CallContextView.as_view(), name="call-context"),
