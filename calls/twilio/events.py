@@ -66,14 +66,19 @@ class Event:
     started_at: datetime | None = None
 
 
+# The API's bound on a duration (calls.inputs.MAX_DURATION, a week): past it a number is not a
+# call's length, and past 2^31 it does not fit the column (a 500 before this bound).
+MAX_SECONDS = 7 * 24 * 3600
+
+
 def seconds(value: str | None) -> int | None:
-    """A non-negative whole number of seconds, or None for anything else (Twilio's data is
+    """A whole number of seconds from 0 to a week, or None for anything else (Twilio's data is
     stored as it comes and never rejected)."""
     try:
         number = int(str(value).strip())
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number <= MAX_SECONDS else None
 
 
 def timestamp(value: str | None) -> datetime | None:
