@@ -55,11 +55,14 @@ def account(db, settings):
 
 # ------------------------------------------------------------------------------ DNI
 
+
+def _containers(inner):
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
+    _containers,
     max_leaves=6,
 )
 # Past the fields' limits (64 and 2,048 characters), mostly under the 16 KB body limit.

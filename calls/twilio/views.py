@@ -90,13 +90,22 @@ def _json_params(body: bytes) -> QueryDict:
     return params
 
 
+def _without_nul(params: QueryDict) -> QueryDict:
+    """The parameters with NUL characters dropped: PostgreSQL text cannot hold them, and no
+    Twilio value has one. The signature is checked over what was sent, not over this."""
+    clean = QueryDict(mutable=True)
+    for key, values in params.lists():
+        clean.setlist(key.replace("\x00", ""), [value.replace("\x00", "") for value in values])
+    return clean
+
+
 def _hook(request: HttpRequest) -> Hook:
     url, header = _public_url(request), request.META.get(SIGNATURE_HEADER)
     if request.method == "GET":  # the parameters are in the signed URL itself
-        return Hook(request.GET, None, None, url, header)
+        return Hook(_without_nul(request.GET), None, None, url, header)
     if request.content_type == "application/json":
-        return Hook(_json_params(request.body), None, request.body, url, header)
-    return Hook(request.POST, request.POST, None, url, header)
+        return Hook(_without_nul(_json_params(request.body)), None, request.body, url, header)
+    return Hook(_without_nul(request.POST), request.POST, None, url, header)
 
 
 def _xml(text: str, status: int = 200) -> HttpResponse:

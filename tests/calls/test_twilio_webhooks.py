@@ -74,6 +74,17 @@ def test_a_get_webhook_is_verified_over_its_query_string(client, number):
     assert Call.objects.get().external_id == SID
 
 
+def test_nul_characters_in_a_signed_webhook_are_dropped_not_a_500(client, number):
+    # Found by tests/test_fuzz_public.py: PostgreSQL text cannot hold NUL.
+    params = {**voice_params(), "CallSid": SID + "\x00", "From": "\x00" + CALLER}
+
+    root = twiml(send(client, "voice", params))
+
+    assert root[0].tag == "Dial"
+    call = Call.objects.get()
+    assert (call.external_id, call.caller_e164) == (SID, CALLER)
+
+
 def test_a_replayed_incoming_call_webhook_changes_nothing(client, number):
     send(client, "voice", voice_params())
     send(client, "voice", voice_params())
