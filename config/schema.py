@@ -36,13 +36,31 @@ KEY_REUSED = "This `Idempotency-Key` was used with another request."
 BODY_METHODS = {"post", "put", "patch"}
 
 
-def _error(description: str) -> dict:
-    return {
+def error_response(description: str, headers: dict | None = None) -> dict:
+    """An error answer with the one error shape (and any headers it carries)."""
+    response = {
         "description": description,
         "content": {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}
         },
     }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def api_operations(result):
+    """(method, operation) of every /api/v1/ operation in a generated schema, with the Error
+    component in place for the hooks that document answers."""
+    result.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+        ERROR_COMPONENT, ERROR_SCHEMA
+    )
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                yield method, operation
 
 
 def _errors_for(method: str, operation: dict) -> dict[str, str]:
@@ -98,17 +116,9 @@ def _document_batch(operation: dict) -> None:
 def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: the error answers of every /api/v1/ operation
     (module docstring). An error a view documents itself is left as it is."""
-    result.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-        ERROR_COMPONENT, ERROR_SCHEMA
-    )
-    for path, operations in result.get("paths", {}).items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            if method == "post":
-                _document_batch(operation)
-            for code, description in _errors_for(method, operation).items():
-                operation["responses"].setdefault(code, _error(description))
+    for method, operation in api_operations(result):
+        if method == "post":
+            _document_batch(operation)
+        for code, description in _errors_for(method, operation).items():
+            operation["responses"].setdefault(code, error_response(description))
     return result

@@ -23,7 +23,7 @@ from rest_framework.throttling import BaseThrottle
 
 from campaigns import ratelimit
 from campaigns.models import ApiKey
-from config.schema import ERROR_COMPONENT, ERROR_SCHEMA
+from config import schema
 
 DEFAULT_SCOPE = "default"
 
@@ -72,19 +72,6 @@ RATE_HEADERS = {
         "description": "The budget as `<limit>;w=<seconds>`.",
     },
 }
-BODY_METHODS = {"post", "put", "patch"}
-
-
-def _error_response(description: str, headers: dict | None = None) -> dict:
-    response = {
-        "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}
-        },
-    }
-    if headers:
-        response["headers"] = headers
-    return response
 
 
 def document_limits(result, generator, request, public):
@@ -92,35 +79,24 @@ def document_limits(result, generator, request, public):
     `Retry-After`), every one with a body 413, and every success carries the RateLimit-*
     headers. Only paths under /api/v1/ are rate limited. The other error answers are
     config.schema's (the same Error component)."""
-    result.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-        ERROR_COMPONENT, ERROR_SCHEMA
-    )
-    for path, operations in result.get("paths", {}).items():
-        if not path.startswith("/api/v1/"):
-            continue
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            responses = operation["responses"]
-            for code, response in responses.items():
-                if str(code).startswith("2"):
-                    response.setdefault("headers", {}).update(RATE_HEADERS)
+    for method, operation in schema.api_operations(result):
+        responses = operation["responses"]
+        for code, response in responses.items():
+            if str(code).startswith("2"):
+                response.setdefault("headers", {}).update(RATE_HEADERS)
+        responses.setdefault(
+            "429",
+            schema.error_response(
+                "Too many requests for this API key: wait `Retry-After` seconds.",
+                {"Retry-After": {**_INT, "description": "Seconds to wait."}, **RATE_HEADERS},
+            ),
+        )
+        if method in schema.BODY_METHODS:
             responses.setdefault(
-                "429",
-                _error_response(
-                    "Too many requests for this API key: wait `Retry-After` seconds.",
-                    {
-                        "Retry-After": {**_INT, "description": "Seconds to wait."},
-                        **RATE_HEADERS,
-                    },
+                "413",
+                schema.error_response(
+                    "The body is larger than the server accepts "
+                    "(DATA_UPLOAD_MAX_MEMORY_SIZE): send less, or split a batch."
                 ),
             )
-            if method in BODY_METHODS:
-                responses.setdefault(
-                    "413",
-                    _error_response(
-                        "The body is larger than the server accepts "
-                        "(DATA_UPLOAD_MAX_MEMORY_SIZE): send less, or split a batch."
-                    ),
-                )
     return result

@@ -66,13 +66,9 @@ def record_change(
         account=account,
         action=action,
         resource=resource,
-        api_key=actor.api_key,
-        user=actor.user,
         object_id=object_id,
-        method=actor.method,
-        path=actor.path,
-        ip=actor.ip,
         detail=detail,
+        **actor.fields(),
     )
 
 
@@ -96,13 +92,9 @@ def record_access(
         account=account,
         action=action,
         resource=resource,
-        api_key=actor.api_key,
-        user=actor.user,
         object_id=object_id,
-        method=actor.method,
-        path=actor.path,
-        ip=actor.ip,
         detail=detail,
+        **actor.fields(),
     )
 
 
