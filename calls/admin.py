@@ -9,7 +9,7 @@ from calls import services
 from calls.models import BlockedNumber, Call
 from campaigns import masking, phones
 from campaigns.admin_scoping import AccountScopedAdmin, AccountScopedForm
-from campaigns.audit.admin_access import PersonalDataAdmin
+from campaigns.audit.admin_access import PersonalDataAdmin, masked_column
 
 
 def minutes_seconds(seconds: int | None) -> str:
@@ -96,12 +96,20 @@ class BlockedNumberForm(AccountScopedForm):
 
 
 @admin.register(BlockedNumber)
-class BlockedNumberAdmin(AccountScopedAdmin):
+class BlockedNumberAdmin(PersonalDataAdmin, AccountScopedAdmin):
+    audit_resource = "blocklist"
+    masked_fields = {"e164": "phone"}
     form = BlockedNumberForm
-    list_display = ["e164", "reason", "account", "created_at"]
+    list_display = ["number", "reason", "account", "created_at"]
     list_filter = ["account"]
     search_fields = ["e164"]
     ordering = ["-created_at"]
+
+    masked_e164 = masked_column("e164", "phone")
+
+    @admin.display(description="Number", ordering="e164")
+    def number(self, blocked):
+        return masking.mask("phone", blocked.e164, role=self.role_of(blocked))
 
     def save_model(self, request, obj, form, change):
         self.check_owner(request, obj)

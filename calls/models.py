@@ -51,7 +51,8 @@ class BlockedNumber(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.e164
+        # No number, as for Call: admin titles, checkboxes and django_admin_log show this text.
+        return f"Blocked number #{self.pk}"
 
 
 class Call(models.Model):

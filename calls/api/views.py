@@ -15,7 +15,7 @@ from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import StartedAtCursorPagination
 from campaigns.api.tenancy import StrictSerializerMixin, request_account
 from campaigns.audit.api import AuditedReads
-from campaigns.masking import MaskedField, sees_personal_data
+from campaigns.masking import MaskedField, mask, role_of_request, sees_personal_data
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -206,6 +206,13 @@ class BlockedNumberSerializer(StrictSerializerMixin, serializers.ModelSerializer
         fields = ["id", "e164", "reason", "created_at"]
         read_only_fields = ["id", "created_at"]
         validators = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # A blocked caller's number is personal data like any caller's: masked for reporting.
+        role = role_of_request(self.context.get("request"))
+        data["e164"] = mask("phone", data["e164"], role=role)
+        return data
 
     def validate_e164(self, value):
         try:

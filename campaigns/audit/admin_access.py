@@ -32,6 +32,7 @@ LABELS = {
     "email": "Email",
     "ip": "IP address",
     "payload": "Payload",
+    "e164": "Number",
 }
 
 
@@ -75,7 +76,7 @@ def masked_anywhere(request) -> bool:
     return request._masked_anywhere
 
 
-def _masked_column(field: str, kind: str):
+def masked_column(field: str, kind: str):
     @admin.display(description=LABELS[field])
     def column(self, obj):
         value = getattr(obj, field)
@@ -91,12 +92,12 @@ class PersonalDataAdmin:
     audit_resource = ""
     masked_fields: dict[str, str] = {}  # model field → masking kind (or "hidden")
 
-    masked_caller_e164 = _masked_column("caller_e164", "phone")
-    masked_caller_raw = _masked_column("caller_raw", "digits")
-    masked_recording_url = _masked_column("recording_url", "recording")
-    masked_email = _masked_column("email", "email")
-    masked_ip = _masked_column("ip", "ip")
-    masked_payload = _masked_column("payload", "hidden")
+    masked_caller_e164 = masked_column("caller_e164", "phone")
+    masked_caller_raw = masked_column("caller_raw", "digits")
+    masked_recording_url = masked_column("recording_url", "recording")
+    masked_email = masked_column("email", "email")
+    masked_ip = masked_column("ip", "ip")
+    masked_payload = masked_column("payload", "hidden")
 
     def role_of(self, obj) -> str:
         # No annotation (an object loaded elsewhere) is masked: the safe side.

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from calls.models import BlockedNumber
 from campaigns import masking, services
 from campaigns.audit.models import AuditEvent
 from campaigns.models import Role
@@ -152,3 +153,31 @@ def test_a_reporting_member_sees_sessions_and_outcomes_masked(reporting_client, 
     assert "jane@acme.com" not in outcome_page
     assert MASKED in outcome_page
     assert "4155552671" not in outcome_page
+
+
+def test_a_reporting_member_sees_blocked_numbers_masked_and_cannot_search_them(
+    reporting_client, account
+):
+    blocked = BlockedNumber.objects.create(account=account, e164=CALLER, reason="robocaller")
+    other = BlockedNumber.objects.create(account=account, e164="+14155550199", reason="fax")
+    changelist = reverse("admin:calls_blockednumber_changelist")
+
+    listed = reporting_client.get(changelist).content.decode()
+    page = reporting_client.get(reverse("admin:calls_blockednumber_change", args=[blocked.pk]))
+    searched = reporting_client.get(changelist, {"q": CALLER})
+
+    assert MASKED in listed
+    assert "4155552671" not in listed
+    assert MASKED in page.content.decode()
+    assert "4155552671" not in page.content.decode()
+    # The number is no search field for them: the search narrows nothing, confirms nothing.
+    assert {row.pk for row in searched.context["cl"].result_list} == {blocked.pk, other.pk}
+
+
+@pytest.mark.parametrize(("role", "shown"), [(Role.REPORTING, MASKED), (Role.ADMIN, CALLER)])
+def test_the_blocklist_api_masks_numbers_for_masked_keys(api_for, account, role, shown):
+    BlockedNumber.objects.create(account=account, e164=CALLER, reason="robocaller")
+
+    [listed] = api_for(account, role).get("/api/v1/blocklist/").json()["results"]
+
+    assert listed["e164"] == shown
