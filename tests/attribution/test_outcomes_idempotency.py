@@ -146,3 +146,15 @@ def test_the_hourly_purge_deletes_only_keys_older_than_24_hours(api, api_for, ot
         "task": "campaigns.tasks.purge_idempotency_keys_task",
         "schedule": 3600.0,
     }
+
+
+def test_the_stored_fingerprint_cannot_be_recomputed_without_the_secret_key(settings):
+    # An erasure body is little more than a phone number: a plain SHA-256 of it is reversible
+    # by hashing every number, so the fingerprint is keyed.
+    body = {"phone_number": "+14155550100"}
+    first = idempotency.fingerprint(method="post", path="/api/v1/privacy/erasure/", body=body)
+    settings.SECRET_KEY = "another-secret-key-for-another-deployment-0123456789"
+    second = idempotency.fingerprint(method="post", path="/api/v1/privacy/erasure/", body=body)
+
+    assert first != second
+    assert len(first) == len(second) == 64
