@@ -53,6 +53,22 @@ class AccountAdmin(AccountScopedAdmin):
     def campaign_count(self, account):
         return account.campaign_count
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        # Members through their services: who may see an account (and how masked) is audited.
+        account = form.instance
+        formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.remove_member(account=account, membership=membership)
+        for membership in formset.new_objects:
+            services.add_member(account=account, user=membership.user, role=membership.role)
+        for membership, changed in formset.changed_objects:
+            stored = Membership.objects.get(pk=membership.pk)
+            fields = {name: getattr(membership, name) for name in changed}
+            services.update_member(account=account, membership=stored, **fields)
+
     def has_add_permission(self, request):
         # A staff user would not be a member of the account they add, and would lose it.
         return request.user.is_superuser
@@ -119,10 +135,14 @@ class ApiKeyAdmin(AccountScopedAdmin):
         return key.revoked_at is not None
 
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
         self.check_owner(request, obj)
+        if change:
+            original = ApiKey.objects.get(pk=obj.pk)
+            adopt(
+                obj,
+                services.rename_api_key(account=original.account, api_key=original, name=obj.name),
+            )
+            return
         key, raw_key = services.issue_api_key(account=obj.account, role=obj.role, name=obj.name)
         adopt(obj, key)
         self.message_user(
@@ -142,12 +162,21 @@ class ApiKeyAdmin(AccountScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(AccountScopedAdmin):
-    list_display = ["user", "account", "created_at"]
-    list_filter = ["account"]
+    list_display = ["user", "account", "role", "created_at"]
+    list_filter = ["role", "account"]
     list_select_related = ["user", "account"]
     search_fields = ["user__username", "user__email", "account__name"]
     raw_id_fields = ["user"]
     create_service = services.add_member
+    update_service = services.update_member
+    instance_arg = "membership"
+
+    def delete_model(self, request, obj):
+        services.remove_member(account=obj.account, membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("account"):
+            services.remove_member(account=membership.account, membership=membership)
 
 
 CALL_FLOW_NOTE = "How calls to the campaign's numbers are forwarded (docs/twilio.md)."

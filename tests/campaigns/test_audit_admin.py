@@ -169,3 +169,74 @@ def test_the_trail_filters_and_searches(carol_client, account):
     assert [e.object_id for e in by_action.result_list] == ["7"]
     by_search = carol_client.get(changelist, {"q": "41"}).context["cl"]
     assert [e.object_id for e in by_search.result_list] == ["41"]
+
+
+def account_form(account, **extra) -> dict:
+    return {
+        "name": account.name,
+        "currency": account.currency,
+        "time_zone": account.time_zone,
+        "region": account.region,
+        "allowed_origins": "",
+        "lookback_days": account.lookback_days,
+        "match_window_days": account.match_window_days,
+        **extra,
+    }
+
+
+def membership_events(account) -> list[tuple[str, dict]]:
+    events = AuditEvent.objects.filter(account=account, resource="memberships").order_by("id")
+    return [(event.action, event.detail) for event in events]
+
+
+def test_a_role_changed_in_the_accounts_member_inline_is_audited(
+    carol_client, django_user_model, account
+):
+    bob = staff_member(django_user_model, account, username="bob")
+    membership = bob.memberships.get()
+    form = account_form(
+        account,
+        **{
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-0-id": membership.pk,
+            "memberships-0-account": account.pk,
+            "memberships-0-user": bob.pk,
+            "memberships-0-role": Role.REPORTING,
+        },
+    )
+
+    response = carol_client.post(reverse("admin:campaigns_account_change", args=[account.pk]), form)
+
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == Role.REPORTING
+    assert membership_events(account)[-1] == (
+        "update",
+        {"user": bob.pk, "fields": ["role"], "role": "reporting"},
+    )
+
+
+def test_a_member_removed_in_the_admin_is_audited(carol_client, django_user_model, account):
+    bob = staff_member(django_user_model, account, username="bob")
+    membership = bob.memberships.get()
+    page = reverse("admin:campaigns_membership_delete", args=[membership.pk])
+
+    response = carol_client.post(page, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not bob.memberships.exists()
+    assert membership_events(account)[-1] == ("delete", {"user": bob.pk, "role": "admin"})
+
+
+def test_an_api_key_renamed_in_the_admin_is_audited(carol_client, account):
+    key, _ = services.issue_api_key(account=account, role=Role.REPORTING, name="Looker")
+    page = reverse("admin:campaigns_apikey_change", args=[key.pk])
+
+    response = carol_client.post(page, {"name": "Looker (finance)"})
+
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.name == "Looker (finance)"
+    [event] = AuditEvent.objects.filter(account=account, resource="api_keys", action="update")
+    assert event.detail == {"fields": ["name"], "prefix": key.prefix}
