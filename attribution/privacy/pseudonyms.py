@@ -62,12 +62,13 @@ def is_phone_pseudonym(e164: str) -> bool:
     return e164.startswith(PHONE_PREFIX)
 
 
-def request_digest(kind: str, value: str) -> str:
-    """What the audit log keeps of a request's identifier: SHA-256 with a domain prefix, so
-    "was this number's erasure asked for?" can be answered by hashing it again, while the
-    stored value never equals the unsalted hash an ad platform was sent (a search of the
-    database for the platforms' hashes finds nothing)."""
-    return hashlib.sha256(f"callpath-erasure:{kind}:{value}".encode()).hexdigest()
+def request_digest(kind: str, value: str, *, key: bytes) -> str:
+    """What the audit log keeps of a request's identifier: an HMAC-SHA256 under the
+    deployment's secret, so "was this number's erasure asked for?" can be answered by whoever
+    holds the secret, while a copy of the database alone cannot: a plain hash of a phone number
+    is reversed by hashing every number. It never equals a hash an ad platform was sent."""
+    message = f"callpath-erasure:{kind}:{value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def phone_tokens(e164: str) -> set[str]:

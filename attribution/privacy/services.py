@@ -10,6 +10,7 @@ import uuid
 import zoneinfo
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -110,6 +111,7 @@ def erase_person(
     # The rollups keep callers as their numbers' digits: rolled up again now from the
     # pseudonymised calls (the triggers logged the days), so no old number outlives the commit.
     rollups.refresh_account(account_id=account.pk)
+    secret = settings.SECRET_KEY.encode()
     record_event(
         account=account,
         action=AuditAction.ERASE,
@@ -121,8 +123,8 @@ def erase_person(
         path=path,
         ip=ip,
         detail={
-            "phone_sha256": pseudonyms.request_digest("phone", phone) if phone else None,
-            "email_sha256": pseudonyms.request_digest("email", email) if email else None,
+            "phone_hmac": pseudonyms.request_digest("phone", phone, key=secret) if phone else None,
+            "email_hmac": pseudonyms.request_digest("email", email, key=secret) if email else None,
             "touched": {k: v for k, v in report.as_dict().items() if isinstance(v, int)},
         },
     )

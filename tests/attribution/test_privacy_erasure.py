@@ -5,6 +5,7 @@ import hashlib
 import json
 
 import pytest
+from django.conf import settings
 
 from attribution.conversions import services as outbox
 from attribution.models import Conversion, Outcome, OutcomeChange, VisitorSession
@@ -217,8 +218,11 @@ def test_the_audit_event_names_the_request_by_hashes_only(api, account, world):
         "api_key",
     )
     assert event.object_id == response.json()["erasure_id"]
-    assert event.detail["phone_sha256"] == pseudonyms.request_digest("phone", PERSON)
-    assert event.detail["email_sha256"] == pseudonyms.request_digest("email", EMAIL.lower())
+    secret = settings.SECRET_KEY.encode()
+    assert event.detail["phone_hmac"] == pseudonyms.request_digest("phone", PERSON, key=secret)
+    assert event.detail["email_hmac"] == pseudonyms.request_digest(
+        "email", EMAIL.lower(), key=secret
+    )
     assert event.detail["touched"]["calls"] == 3
     text = json.dumps(event.detail)
     assert not [n for n in NEEDLES if n.lower() in text.lower()]
