@@ -227,7 +227,8 @@ def raw_allocate(account, pool):
 
     def work(conn):
         now = timezone.now()
-        row = leases._session_row(snapshot, direct, visit, None, pool.campaign_id, 600, now)
+        visitor = uuid.uuid4().hex  # as the service gives a consenting new visitor
+        row = leases._session_row(snapshot, direct, visit, visitor, pool.campaign_id, 600, now)
         params = {**row, **leases._lease_params(snapshot, ref, row["id"], now)}
         conn.execute(leases.START_SQL, params).fetchone()
 
@@ -239,9 +240,9 @@ def raw_renew(account, ids):
 
     def work(conn):
         session = ids[next(counter) % len(ids)]
-        conn.execute(
-            leases.RENEW_SQL, {"now": timezone.now(), "session": session, "account": account.pk}
-        ).fetchone()
+        params = {"now": timezone.now(), "session": session, "account": account.pk}
+        # A consenting renewal brings a visitor id; the session keeps its own (COALESCE).
+        conn.execute(leases.RENEW_SQL, {**params, "visitor": uuid.uuid4().hex}).fetchone()
 
     return work
 
