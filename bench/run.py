@@ -5,7 +5,7 @@ the machines are shared and noisy: absolute times mean little, ratios mean more.
 
 - costs upsert: `campaigns.services.upsert_costs` for a batch of 1,000 rows (the API's maximum)
   against the same INSERT … ON CONFLICT sent by raw psycopg `executemany`.
-- then bench/dni.py, bench/calls.py, bench/twilio.py, bench/credits.py (BENCH_CREDITS=0
+- then bench/dni.py, bench/calls.py, bench/twilio.py, bench/api_reads.py, bench/credits.py (BENCH_CREDITS=0
   skips it) and bench/reports.py (BENCH_REPORTS=0 skips it).
 """
 
@@ -93,6 +93,9 @@ if __name__ == "__main__":
     runpy.run_path(str(Path(__file__).with_name("calls.py")), run_name="bench_calls")["main"]()
 
     runpy.run_path(str(Path(__file__).with_name("twilio.py")), run_name="bench_twilio")["main"]()
+
+    # One REST read and one write in-process: what auth, limits, audit and masking cost a request.
+    runpy.run_path(str(Path(__file__).with_name("api_reads.py")), run_name="bench_api")["main"]()
 
     # Attribution credits: 200,000 calls here (~2 minutes with the data set's generation);
     # BENCH_CALLS=1000000 for the goal's size, BENCH_CREDITS=0 to skip it.
