@@ -5,8 +5,8 @@ the machines are shared and noisy: absolute times mean little, ratios mean more.
 
 - costs upsert: `campaigns.services.upsert_costs` for a batch of 1,000 rows (the API's maximum)
   against the same INSERT … ON CONFLICT sent by raw psycopg `executemany`.
-- then bench/dni.py, bench/calls.py, bench/twilio.py, bench/api_reads.py, bench/credits.py (BENCH_CREDITS=0
-  skips it) and bench/reports.py (BENCH_REPORTS=0 skips it).
+- then bench/dni.py, bench/calls.py, bench/twilio.py, bench/api_reads.py, bench/credits.py
+  (BENCH_CREDITS=0 skips it) and bench/reports.py (BENCH_REPORTS=0 skips it).
 """
 
 import os
