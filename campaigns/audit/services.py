@@ -7,8 +7,9 @@ from campaigns.audit import context
 from campaigns.audit.models import ActorKind, AuditAction, AuditEvent
 from campaigns.models import Account, ApiKey
 
-# Query parameters that page through a list: not filters, and noise in every event.
-PAGING_PARAMS = frozenset({"cursor", "page", "page_size"})
+# Query parameters that page through or order a list (the API's, then the admin's `p`, `o` and
+# `all`): not filters, and noise in every event.
+PAGING_PARAMS = frozenset({"cursor", "page", "page_size", "p", "o", "all"})
 
 
 def record_event(
