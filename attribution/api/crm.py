@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from attribution.api.outcomes import MAX_BATCH, OutcomeSerializer, actor_of, validate_outcomes
 from attribution.outcomes import selectors, services
 from attribution.outcomes.adapters import PayloadError, hubspot, salesforce
-from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent, idempotent_posts
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.tenancy import AccountScopedViewSet, StrictSerializerMixin, request_account
 from campaigns.models import CrmStageMapping
 
@@ -37,7 +37,6 @@ class CrmWebhookView(APIView):
 
     adapter = None  # a module of attribution.outcomes.adapters
 
-    @idempotent
     def post(self, request):
         account = request_account(request)
         stages = selectors.stage_map(account=account, crm=self.adapter.CRM)
@@ -83,12 +82,12 @@ def _per_item(detail, count: int) -> dict[int, dict]:
     raise serializers.ValidationError(detail)
 
 
+@idempotent_posts
 class HubSpotView(CrmWebhookView):
     adapter = hubspot
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        parameters=[IDEMPOTENCY_KEY],
         responses={201: WebhookAnswer, 200: WebhookAnswer},
         description="HubSpot deal-stage webhook events (a list) or a workflow's deal object; "
         "see docs/crm.md.",
@@ -97,12 +96,12 @@ class HubSpotView(CrmWebhookView):
         return super().post(request)
 
 
+@idempotent_posts
 class SalesforceView(CrmWebhookView):
     adapter = salesforce
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        parameters=[IDEMPOTENCY_KEY],
         responses={201: WebhookAnswer, 200: WebhookAnswer},
         description="Salesforce Opportunity records as JSON (one, a list, or `{records}`); "
         "see docs/crm.md.",

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from attribution.models import Outcome, OutcomeChange
 from attribution.outcomes import selectors, services
 from campaigns import phones
-from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.pagination import IdCursorPagination
 from campaigns.api.tenancy import ScopedRelatedField, StrictSerializerMixin, request_account
 from campaigns.audit.api import AuditedReads
@@ -199,6 +199,7 @@ def validate_outcomes(data, *, account, many: bool) -> list[dict]:
     return serializer.validated_data if many else [serializer.validated_data]
 
 
+@idempotent_posts
 class OutcomeViewSet(
     AuditedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -232,7 +233,6 @@ class OutcomeViewSet(
 
     @extend_schema(
         request=OutcomeInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OutcomeSerializer(many=True),
             200: OpenApiResponse(OutcomeSerializer(many=True), description="Nothing new."),
@@ -240,7 +240,6 @@ class OutcomeViewSet(
         description="One object (answered with one) or a list of up to 1,000 (answered with "
         "a list). 201 when any outcome was new, else 200.",
     )
-    @idempotent
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
         items = validate_outcomes(request.data, account=request_account(request), many=many)

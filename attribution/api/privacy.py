@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from attribution.privacy import services
 from campaigns import phones
-from campaigns.api.idempotency import IDEMPOTENCY_KEY, idempotent
+from campaigns.api.idempotency import idempotent_posts
 from campaigns.api.tenancy import request_account
 from campaigns.models import Role
 
@@ -67,6 +67,7 @@ class ErasureOutput(serializers.Serializer):
     note = serializers.CharField()
 
 
+@idempotent_posts
 class ErasureView(APIView):
     """Erase or irreversibly anonymise one person everywhere in the account."""
 
@@ -84,7 +85,6 @@ class ErasureView(APIView):
             "Admin keys only."
         ),
         request=ErasureInput,
-        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: ErasureOutput,
             400: OpenApiResponse(description="No identifier, or one that is not valid."),
@@ -93,7 +93,6 @@ class ErasureView(APIView):
         examples=[OpenApiExample("By phone", value={"phone_number": "+14155550100"})],
         tags=["privacy"],
     )
-    @idempotent
     def post(self, request):
         account = request_account(request)
         data = ErasureInput(data=request.data, context={"account": account})

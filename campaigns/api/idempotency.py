@@ -7,12 +7,7 @@ the handlers and documents the header on each operation:
     @idempotent_posts
     class CampaignViewSet(AccountScopedViewSet): ...
 
-or, for one handler:
-
-    class OutcomeViewSet(...):
-        @extend_schema(parameters=[IDEMPOTENCY_KEY], ...)
-        @idempotent
-        def create(self, request, *args, **kwargs): ...
+(`idempotent` is the same for one handler; the class decorator is the one to use.)
 
 The handler runs inside the transaction that holds the key, after authentication and permission
 checks (a key is the account's, so they come first). A replayed answer carries
@@ -54,11 +49,8 @@ def idempotent(handler):
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER)
-        # A handler calling another idempotent one (a subclass's post calling super().post)
-        # holds the key already.
-        if key is None or request.method != "POST" or getattr(request, "_idempotency", False):
+        if key is None or request.method != "POST":
             return handler(view, request, *args, **kwargs)
-        request._idempotency = True
         key = key.strip()
         if not key or len(key) > idempotency.MAX_KEY_LENGTH:
             raise serializers.ValidationError(
