@@ -28,6 +28,7 @@ from django.db import models
 INFO = b"callpath field encryption v1"
 
 
+@functools.lru_cache(maxsize=8)  # every decrypt asks: derive each secret's key once
 def derived_key(secret: str) -> bytes:
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=INFO).derive(secret.encode())
     return base64.urlsafe_b64encode(raw)
