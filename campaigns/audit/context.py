@@ -42,15 +42,14 @@ class Actor:
         }
 
 
-def client_ip(request) -> str | None:
-    # The one rule for a client's address behind proxies (the rate limits and lockout use it).
-    return ratelimit.client_ip(request)
-
-
 def actor_of(request) -> Actor:
     """The API key that authenticated `request`, else its logged-in user, else nobody (the
     system: an unauthenticated request changes no settings)."""
-    where = {"method": request.method or "", "path": request.path, "ip": client_ip(request)}
+    where = {
+        "method": request.method or "",
+        "path": request.path,
+        "ip": ratelimit.client_ip(request),
+    }
     api_key = getattr(request, "auth", None)  # DRF copies it onto the Django request
     if isinstance(api_key, ApiKey):
         return Actor(api_key=api_key, **where)
